@@ -1,1 +1,164 @@
-console.log('estibad');
+/**
+ * estibad: the daemon. Parses flags, owns the data root (lock file), wires the engine,
+ * serves the Engine API on every -H address, and shuts down cleanly on SIGTERM/SIGINT.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { createDaemon, API_VERSION, MIN_API_VERSION } from '../engine/daemon.js';
+import { createApiHandler } from '../server/server.js';
+import { listen, type Listener } from '../server/listen.js';
+import { jsonLogger, type LogLevel } from '../util/logger.js';
+import { acquireLock } from '../util/lockfile.js';
+import { messageOf } from '../errdefs/index.js';
+import { ESTIBA_VERSION, GIT_COMMIT } from './version.js';
+
+const USAGE = `Usage: estibad [OPTIONS]
+
+A Docker-compatible container engine daemon
+
+Options:
+  -H, --host list            Daemon socket(s) to connect to (default unix:///run/estiba/estiba.sock)
+      --data-root string     Root directory of persistent state (default "/var/lib/estiba")
+      --exec-root string     Root directory for execution state files (default "/run/estiba")
+  -p, --pidfile string       Path to use for daemon PID file (default "/run/estiba/estibad.pid")
+      --tls                  Use TLS; implied by --tlsverify
+      --tlsverify            Use TLS and verify the remote
+      --tlscacert string     Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string       Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string        Path to TLS key file (default "~/.docker/key.pem")
+      --insecure-tcp         Allow plain TCP on a loopback address (never use it beyond loopback)
+      --default-runtime string  Default OCI runtime for containers (default "runc")
+  -D, --debug                Enable debug mode
+  -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error") (default "info")
+      --group string         Group for the unix socket (default "docker" if it exists)
+  -v, --version              Print version information and quit
+`;
+
+function findBinary(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        host: { type: 'string', short: 'H', multiple: true },
+        'data-root': { type: 'string', default: '/var/lib/estiba' },
+        'exec-root': { type: 'string', default: '/run/estiba' },
+        pidfile: { type: 'string', short: 'p' },
+        tls: { type: 'boolean', default: false },
+        tlsverify: { type: 'boolean', default: false },
+        tlscacert: { type: 'string', default: join(homedir(), '.docker', 'ca.pem') },
+        tlscert: { type: 'string', default: join(homedir(), '.docker', 'cert.pem') },
+        tlskey: { type: 'string', default: join(homedir(), '.docker', 'key.pem') },
+        'insecure-tcp': { type: 'boolean', default: false },
+        'default-runtime': { type: 'string', default: 'runc' },
+        debug: { type: 'boolean', short: 'D', default: false },
+        'log-level': { type: 'string', short: 'l', default: 'info' },
+        group: { type: 'string' },
+        version: { type: 'boolean', short: 'v', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    });
+  } catch (err) {
+    process.stderr.write(`estibad: ${messageOf(err)}\nSee 'estibad --help'.\n`);
+    return 125;
+  }
+  const v = args.values;
+  if (v.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (v.version) {
+    process.stdout.write(`estibad version ${ESTIBA_VERSION}, build ${GIT_COMMIT}\n`);
+    return 0;
+  }
+  const level = (v.debug ? 'debug' : v['log-level']) as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    process.stderr.write(`estibad: invalid log level ${JSON.stringify(level)}\n`);
+    return 125;
+  }
+  const logger = jsonLogger({ level, write: (line) => process.stderr.write(line) });
+  const dataRoot = v['data-root']!;
+  const execRoot = v['exec-root']!;
+  const hosts = v.host && v.host.length > 0 ? v.host : [`unix://${join(execRoot, 'estiba.sock')}`];
+  const pidfile = v.pidfile ?? join(execRoot, 'estibad.pid');
+
+  await mkdir(dataRoot, { recursive: true, mode: 0o711 });
+  const release = await acquireLock(join(dataRoot, 'estibad.lock'), `data root ${dataRoot}`);
+  const runtimes: Record<string, { path: string }> = {};
+  for (const name of ['runc', 'crun']) {
+    const p = findBinary(name);
+    if (p) runtimes[name] = { path: p };
+  }
+  const daemon = await createDaemon({
+    dataRoot,
+    execRoot,
+    logger,
+    version: ESTIBA_VERSION,
+    gitCommit: GIT_COMMIT,
+    runtimes,
+    defaultRuntime: v['default-runtime']!,
+    debug: v.debug ?? false,
+  });
+  const handler = createApiHandler({
+    routes: daemon.routes,
+    logger,
+    maxApiVersion: API_VERSION,
+    minApiVersion: MIN_API_VERSION,
+    serverHeader: `estiba/${ESTIBA_VERSION} (linux)`,
+  });
+  const useTls = v.tls || v.tlsverify;
+  const listeners: Listener[] = [];
+  for (const address of hosts) {
+    const isTcp = address.startsWith('tcp://');
+    listeners.push(
+      await listen({
+        address,
+        handler,
+        allowInsecureTcp: v['insecure-tcp'],
+        tls: isTcp && useTls ? { ca: v.tlscacert!, cert: v.tlscert!, key: v.tlskey!, verify: v.tlsverify ?? false } : undefined,
+      }),
+    );
+  }
+  await mkdir(dirname(pidfile), { recursive: true });
+  await writeFile(pidfile, String(process.pid));
+  logger.info('API listen on', { addresses: listeners.map((l) => l.address), dataRoot, execRoot });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    await Promise.all(listeners.map((l) => l.close()));
+    await daemon.close();
+    await rm(pidfile, { force: true });
+    await release();
+    for (const l of listeners) {
+      if (l.address.startsWith('unix://')) await rm(l.address.slice('unix://'.length), { force: true });
+    }
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`estibad: ${messageOf(err)}\n`);
+    process.exit(1);
+  },
+);

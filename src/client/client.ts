@@ -1,0 +1,199 @@
+import type { Readable } from 'node:stream';
+import type {
+  EventMessage,
+  Filters,
+  HistoryResponseItem,
+  ImageDeleteResponseItem,
+  ImageInspect,
+  ImagePruneResponse,
+  ImageSummary,
+  JsonMessage,
+  SystemDfResponse,
+  SystemVersion,
+} from '../api/types.js';
+import { encodeFilters } from '../api/filters.js';
+import { System } from '../errdefs/index.js';
+import { Transport, ensureOk, readAll, type RequestOptions, type TransportOptions, type RawResponse } from './transport.js';
+
+export const CLIENT_MAX_API_VERSION = '1.45';
+
+export interface ClientOptions extends TransportOptions {
+  /** Fixed API version (DOCKER_API_VERSION); otherwise negotiated with the daemon on first use. */
+  version?: string;
+}
+
+function lessThan(a: string, b: string): boolean {
+  const [am = 0, an = 0] = a.split('.').map(Number);
+  const [bm = 0, bn = 0] = b.split('.').map(Number);
+  return am < bm || (am === bm && an < bn);
+}
+
+/** Split a stream of JSON values separated by newlines (NDJSON, Docker's progress streams). */
+export async function* jsonLines<T>(body: Readable): AsyncGenerator<T> {
+  let buf = '';
+  for await (const chunk of body) {
+    buf += (chunk as Buffer).toString('utf8');
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line !== '') yield JSON.parse(line) as T;
+    }
+  }
+  if (buf.trim() !== '') yield JSON.parse(buf) as T;
+}
+
+/**
+ * The typed Engine API client (our SDK): every `estiba` command goes through it, and it
+ * works against estibad and dockerd alike. Errors come back as errdefs kinds.
+ */
+export class EngineClient {
+  readonly #t: Transport;
+  #version: string | undefined;
+  #negotiating: Promise<string> | undefined;
+
+  constructor(o: ClientOptions) {
+    this.#t = new Transport(o);
+    this.#version = o.version;
+  }
+
+  get host(): string {
+    return this.#t.host;
+  }
+
+  async apiVersion(): Promise<string> {
+    if (this.#version) return this.#version;
+    this.#negotiating ??= this.#negotiate();
+    return this.#negotiating;
+  }
+
+  async #negotiate(): Promise<string> {
+    const res = await this.#t.request({ method: 'GET', path: '/_ping' });
+    await readAll(res.body);
+    const server = res.headers['api-version'];
+    const v = typeof server === 'string' && server !== '' && lessThan(server, CLIENT_MAX_API_VERSION) ? server : CLIENT_MAX_API_VERSION;
+    this.#version = v;
+    return v;
+  }
+
+  async raw(o: RequestOptions): Promise<RawResponse> {
+    const v = await this.apiVersion();
+    return ensureOk(await this.#t.request({ ...o, path: `/v${v}${o.path}` }));
+  }
+
+  async #json<T>(o: RequestOptions): Promise<T> {
+    const res = await this.raw(o);
+    const text = (await readAll(res.body)).toString('utf8');
+    return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  /** Read a progress stream to the end; throws the first error message in it. */
+  async #stream(o: RequestOptions, onMessage?: (m: JsonMessage) => void): Promise<JsonMessage[]> {
+    const res = await this.raw(o);
+    const all: JsonMessage[] = [];
+    for await (const m of jsonLines<JsonMessage>(res.body)) {
+      if (m.error || m.errorDetail) throw new System(m.errorDetail?.message ?? m.error ?? 'unknown error');
+      all.push(m);
+      onMessage?.(m);
+    }
+    return all;
+  }
+
+  // ---- system ----
+  async ping(): Promise<{ apiVersion: string | undefined; osType: string | undefined }> {
+    const res = await ensureOk(await this.#t.request({ method: 'GET', path: '/_ping' }));
+    await readAll(res.body);
+    const h = res.headers;
+    return { apiVersion: h['api-version'] as string | undefined, osType: h['ostype'] as string | undefined };
+  }
+
+  version(): Promise<SystemVersion> {
+    return this.#json({ method: 'GET', path: '/version' });
+  }
+
+  info(): Promise<Record<string, unknown>> {
+    return this.#json({ method: 'GET', path: '/info' });
+  }
+
+  systemDf(): Promise<SystemDfResponse> {
+    return this.#json({ method: 'GET', path: '/system/df' });
+  }
+
+  async events(
+    o: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal },
+    onEvent: (e: EventMessage) => void,
+  ): Promise<void> {
+    const res = await this.raw({
+      method: 'GET',
+      path: '/events',
+      query: { since: o.since, until: o.until, filters: o.filters && o.filters.size > 0 ? encodeFilters(o.filters) : undefined },
+      signal: o.signal,
+    });
+    try {
+      for await (const e of jsonLines<EventMessage>(res.body)) onEvent(e);
+    } catch (err) {
+      if (o.signal?.aborted) return;
+      throw err;
+    }
+  }
+
+  // ---- images ----
+  imageList(o: { all?: boolean; filters?: Filters; digests?: boolean } = {}): Promise<ImageSummary[]> {
+    return this.#json({
+      method: 'GET',
+      path: '/images/json',
+      query: { all: o.all, digests: o.digests, filters: o.filters && o.filters.size > 0 ? encodeFilters(o.filters) : undefined },
+    });
+  }
+
+  imageInspect(name: string): Promise<ImageInspect> {
+    return this.#json({ method: 'GET', path: `/images/${encodeURIComponent(name)}/json` });
+  }
+
+  imageHistory(name: string): Promise<HistoryResponseItem[]> {
+    return this.#json({ method: 'GET', path: `/images/${encodeURIComponent(name)}/history` });
+  }
+
+  async imageTag(source: string, repo: string, tag?: string): Promise<void> {
+    await this.#json({ method: 'POST', path: `/images/${encodeURIComponent(source)}/tag`, query: { repo, tag } });
+  }
+
+  imageRemove(name: string, o: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
+    return this.#json({ method: 'DELETE', path: `/images/${encodeURIComponent(name)}`, query: { force: o.force, noprune: o.noprune } });
+  }
+
+  imagePrune(filters?: Filters): Promise<ImagePruneResponse> {
+    return this.#json({
+      method: 'POST',
+      path: '/images/prune',
+      query: { filters: filters && filters.size > 0 ? encodeFilters(filters) : undefined },
+    });
+  }
+
+  imageLoad(input: Readable, o: { quiet?: boolean } = {}, onMessage?: (m: JsonMessage) => void): Promise<JsonMessage[]> {
+    return this.#stream(
+      { method: 'POST', path: '/images/load', query: { quiet: o.quiet }, upload: input, headers: { 'Content-Type': 'application/x-tar' } },
+      onMessage,
+    );
+  }
+
+  /** The tar stream of `docker save`. */
+  async imageSave(names: readonly string[]): Promise<Readable> {
+    const res = await this.raw({ method: 'GET', path: '/images/get', query: { names: [...names] } });
+    return res.body;
+  }
+
+  async imageImport(
+    input: Readable,
+    o: { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string },
+  ): Promise<string> {
+    const msgs = await this.#stream({
+      method: 'POST',
+      path: '/images/create',
+      query: { fromSrc: '-', repo: o.repo, tag: o.tag, changes: o.changes, message: o.message, platform: o.platform },
+      upload: input,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+    return msgs.at(-1)?.status ?? '';
+  }
+}

@@ -1,0 +1,155 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { EventMessage } from '../api/types.js';
+import { isErrno } from '../errdefs/index.js';
+import { ImageService } from '../image/service.js';
+import { ContentStore } from '../store/content/store.js';
+import { LayerStore } from '../store/layers/store.js';
+import { ImageMetadataStore } from '../store/metadata/images.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import type { Logger } from '../util/logger.js';
+import type { Route } from '../server/context.js';
+import { systemRoutes } from '../server/routers/system.js';
+import { imageRoutes } from '../server/routers/images.js';
+import { EventBus, matchEvent, parseEventTime, validateEventFilters } from './events.js';
+import { SystemService } from './system.js';
+
+export const API_VERSION = '1.45';
+export const MIN_API_VERSION = '1.24';
+
+export interface DaemonOptions {
+  dataRoot: string;
+  execRoot: string;
+  logger: Logger;
+  version: string;
+  gitCommit: string;
+  runtimes: Record<string, { path: string }>;
+  defaultRuntime: string;
+  debug: boolean;
+}
+
+export interface Daemon {
+  routes: Route[];
+  images: ImageService;
+  events: EventBus;
+  close(): Promise<void>;
+}
+
+async function daemonId(dataRoot: string): Promise<string> {
+  const path = join(dataRoot, 'engine-id');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+  const id = randomUUID();
+  await writeFileAtomic(path, id);
+  return id;
+}
+
+/** The composition root of the engine: stores, services and the routes over them. */
+export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
+  await mkdir(o.dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(o.execRoot, { recursive: true, mode: 0o700 });
+  const events = new EventBus();
+  const content = new ContentStore(join(o.dataRoot, 'content'));
+  const layers = new LayerStore(join(o.dataRoot, 'layers'));
+  const meta = new ImageMetadataStore(join(o.dataRoot, 'image'));
+  await Promise.all([content.init(), layers.init(), meta.init()]);
+  const images = new ImageService({
+    content,
+    layers,
+    meta,
+    logger: o.logger,
+    emit: (action, id, attrs) => events.publish('image', action, id, attrs),
+  });
+  await images.init();
+  const system = new SystemService({
+    version: o.version,
+    gitCommit: o.gitCommit,
+    apiVersion: API_VERSION,
+    minApiVersion: MIN_API_VERSION,
+    dataRoot: o.dataRoot,
+    daemonId: await daemonId(o.dataRoot),
+    images,
+    events,
+    runtimes: o.runtimes,
+    defaultRuntime: o.defaultRuntime,
+    debug: o.debug,
+  });
+
+  const eventsBackend = {
+    async events(q: {
+      since?: string;
+      until?: string;
+      filters: Map<string, string[]>;
+      signal: AbortSignal;
+      onEvent: (e: EventMessage) => Promise<void>;
+    }): Promise<void> {
+      validateEventFilters(q.filters);
+      const now = new Date();
+      const sinceNano = q.since ? parseEventTime(q.since, now) : undefined;
+      const untilNano = q.until ? parseEventTime(q.until, now) : undefined;
+      const nowNano = now.getTime() * 1e6;
+      // Subscribe before replaying so nothing published in between is lost.
+      const queue: EventMessage[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = events.subscribe((e) => {
+        if (!matchEvent(e, q.filters)) return;
+        queue.push(e);
+        wake?.();
+      });
+      try {
+        if (sinceNano !== undefined) {
+          for (const e of events.history(sinceNano, Math.min(untilNano ?? nowNano, nowNano))) {
+            if (matchEvent(e, q.filters)) await q.onEvent(e);
+          }
+        }
+        if (untilNano !== undefined && untilNano <= nowNano) return;
+        const deadline = untilNano === undefined ? undefined : (untilNano - nowNano) / 1e6;
+        const timer = deadline === undefined ? undefined : setTimeout(() => wake?.(), deadline);
+        const stop = new Promise<void>((resolve) => q.signal.addEventListener('abort', () => resolve(), { once: true }));
+        try {
+          for (;;) {
+            while (queue.length > 0) {
+              const e = queue.shift()!;
+              if (untilNano !== undefined && e.timeNano > untilNano) return;
+              await q.onEvent(e);
+            }
+            if (q.signal.aborted) return;
+            if (untilNano !== undefined && Date.now() * 1e6 >= untilNano) return;
+            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop]);
+            wake = undefined;
+          }
+        } finally {
+          if (timer) clearTimeout(timer);
+        }
+      } finally {
+        unsubscribe();
+      }
+    },
+  };
+
+  const backend = {
+    version: () => system.version(),
+    info: () => system.info(),
+    diskUsage: () => system.diskUsage(),
+    events: eventsBackend.events,
+  };
+
+  const routes: Route[] = [
+    ...systemRoutes(backend, { apiVersion: API_VERSION, builderVersion: '1' }),
+    ...imageRoutes(images),
+  ];
+  events.publish('daemon', 'start', system.version().Version === '' ? 'estiba' : await daemonId(o.dataRoot), { name: 'estiba' });
+  return {
+    routes,
+    images,
+    events,
+    async close() {
+      // Stores write through; nothing is buffered that needs flushing.
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { EventMessage, Filters } from '../api/types.js';
+import { InvalidParameter } from '../errdefs/index.js';
+
+const EVENT_FILTERS = ['type', 'event', 'image', 'container', 'label', 'volume', 'network', 'daemon', 'scope', 'plugin', 'node', 'service', 'secret', 'config'];
+
+export type EventListener = (e: EventMessage) => void;
+
+/**
+ * The daemon's event log: a bounded ring of recent events (for `since`) and live
+ * subscribers. Publishing never blocks; a slow subscriber is the server's problem.
+ */
+export class EventBus {
+  readonly #ring: EventMessage[] = [];
+  readonly #capacity: number;
+  readonly #listeners = new Set<EventListener>();
+  readonly #now: () => Date;
+
+  constructor(opts: { capacity?: number; now?: () => Date } = {}) {
+    this.#capacity = opts.capacity ?? 1024;
+    this.#now = opts.now ?? (() => new Date());
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  publish(type: EventMessage['Type'], action: string, id: string, attributes: Record<string, string> = {}): EventMessage {
+    const t = this.#now().getTime();
+    const timeNano = t * 1_000_000;
+    const e: EventMessage = {
+      Type: type,
+      Action: action,
+      Actor: { ID: id, Attributes: attributes },
+      scope: 'local',
+      time: Math.floor(t / 1000),
+      timeNano,
+    };
+    if (type === 'container' || type === 'image') {
+      e.status = action;
+      e.id = id;
+      if (attributes.image !== undefined) e.from = attributes.image;
+    }
+    this.#ring.push(e);
+    if (this.#ring.length > this.#capacity) this.#ring.shift();
+    for (const l of this.#listeners) l(e);
+    return e;
+  }
+
+  /** Events already recorded with timeNano in [sinceNano, untilNano]. */
+  history(sinceNano: number, untilNano: number): EventMessage[] {
+    return this.#ring.filter((e) => e.timeNano >= sinceNano && e.timeNano <= untilNano);
+  }
+
+  subscribe(l: EventListener): () => void {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
+  }
+}
+
+export function validateEventFilters(f: Filters): void {
+  for (const k of f.keys()) if (!EVENT_FILTERS.includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
+}
+
+/** Docker's events filter semantics: OR within a key, AND across keys. */
+export function matchEvent(e: EventMessage, f: Filters): boolean {
+  const any = (key: string, pred: (v: string) => boolean): boolean => {
+    const vs = f.get(key);
+    return !vs || vs.length === 0 || vs.some(pred);
+  };
+  const attrs = e.Actor.Attributes;
+  const idOrName = (v: string): boolean => e.Actor.ID === v || e.Actor.ID.startsWith(v) || e.Actor.ID.startsWith(`sha256:${v}`) || attrs.name === v;
+  return (
+    any('type', (v) => v === e.Type) &&
+    any('event', (v) => v === e.Action || e.Action.startsWith(`${v}:`)) &&
+    any('scope', (v) => v === e.scope) &&
+    any('image', (v) => (e.Type === 'image' && idOrName(v)) || attrs.image === v || attrs.name === v || attrs.name?.split(':')[0] === v) &&
+    any('container', (v) => e.Type === 'container' && idOrName(v)) &&
+    any('volume', (v) => e.Type === 'volume' && idOrName(v)) &&
+    any('network', (v) => e.Type === 'network' && idOrName(v)) &&
+    any('daemon', (v) => e.Type === 'daemon' && idOrName(v)) &&
+    any('label', (v) => {
+      const eq = v.indexOf('=');
+      return eq < 0 ? v in attrs : attrs[v.slice(0, eq)] === v.slice(eq + 1);
+    })
+  );
+}
+
+/** `since`/`until` query values: Unix seconds with optional fraction ("1700000000.123456789"), RFC 3339, or a Go duration ago. */
+export function parseEventTime(raw: string, now: Date): number {
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(raw);
+  if (m) return Number(m[1]) * 1e9 + Number((m[2] ?? '').padEnd(9, '0'));
+  const dur = /^(-?\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(raw);
+  if (dur) {
+    const ms: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    return (now.getTime() - Number(dur[1]) * ms[dur[2]!]!) * 1e6;
+  }
+  const t = Date.parse(raw);
+  if (Number.isNaN(t)) throw new InvalidParameter(`invalid timestamp: ${JSON.stringify(raw)}`);
+  return t * 1e6;
+}

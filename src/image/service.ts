@@ -1,0 +1,613 @@
+import type { Readable, Writable } from 'node:stream';
+import { Conflict, InvalidParameter, DataLoss, NotFound } from '../errdefs/index.js';
+import type {
+  HistoryResponseItem,
+  ImageDeleteResponseItem,
+  ImageInspect,
+  ImagePruneResponse,
+  ImageSummary,
+  Filters,
+} from '../api/types.js';
+import type { ContainerConfig, ImageConfig } from '../oci/image.js';
+import { MediaType } from '../oci/image.js';
+import { familiarString, parseNormalizedReference, referenceString, type Reference } from '../oci/reference.js';
+import type { ContentStore } from '../store/content/store.js';
+import { chainIds, type LayerStore } from '../store/layers/store.js';
+import { applyLayer, compressionOf, diffIdOfTar } from '../store/layers/apply.js';
+import type { ImageLayer, ImageMetadataStore, ImageRecord } from '../store/metadata/images.js';
+import type { Logger } from '../util/logger.js';
+import { KeyedMutex } from '../util/mutex.js';
+import { sha256, type Digest } from '../util/digest.js';
+import { readArchive } from './archive-read.js';
+import { parseArchiveImages, type ArchiveImage } from './archive-parse.js';
+import { writeArchive, type SaveItem } from './archive-write.js';
+import { applyChanges } from './changes.js';
+import { parseTagTarget, resolveImage, shortId } from './lookup.js';
+import { matchImageFilters, validateImageFilters } from './filters.js';
+
+/** Who uses an image besides its tags: containers (the containers issue plugs in here). */
+export interface ImageUsage {
+  containersUsing(imageId: Digest): { id: string; running: boolean }[];
+  /** Layers that containers hold (their image chains); GC keeps them. */
+  layersInUse?(): Set<Digest>;
+}
+
+export type ImageEventSink = (action: string, imageId: string, attributes: Record<string, string>) => void;
+
+export interface ImageServiceOptions {
+  content: ContentStore;
+  layers: LayerStore;
+  meta: ImageMetadataStore;
+  logger: Logger;
+  emit?: ImageEventSink;
+  usage?: ImageUsage;
+  now?: () => Date;
+  /** Where unpacked layers live, for GraphDriver data. */
+  graphDriverName?: string;
+}
+
+export interface ListOptions {
+  all?: boolean;
+  filters?: Filters;
+  /** Include digest references in RepoDigests (always on; kept for API symmetry). */
+  digests?: boolean;
+  /** API < 1.44 still carries VirtualSize. */
+  withVirtualSize?: boolean;
+}
+
+const NONE = '<none>';
+
+/**
+ * The image service: the daemon's one entry point to local images. Mutations of one image
+ * are serialised by ID; the metadata store keeps every record on disk atomically.
+ */
+export class ImageService {
+  readonly #o: ImageServiceOptions;
+  readonly #configs = new Map<Digest, ImageConfig>();
+  readonly #sizes = new Map<Digest, number>();
+  readonly #layerSizes = new Map<Digest, number>();
+  readonly #lock = new KeyedMutex();
+
+  constructor(opts: ImageServiceOptions) {
+    this.#o = opts;
+  }
+
+  get #now(): Date {
+    return (this.#o.now ?? (() => new Date()))();
+  }
+
+  #emit(action: string, id: string, attrs: Record<string, string> = {}): void {
+    this.#o.emit?.(action, id, attrs);
+  }
+
+  /** Start-up: finish interrupted tag transactions, drop broken images, collect garbage. */
+  async init(): Promise<void> {
+    const { meta, layers } = this.#o;
+    for (const img of meta.listImages()) {
+      const chain = chainIds(img.layers.map((l) => l.diffId));
+      const complete =
+        (await this.#o.content.has(img.id)) && (await Promise.all(chain.map((c) => layers.get(c)))).every(Boolean);
+      if (!complete) {
+        this.#o.logger.warn('dropping incomplete image record', { id: img.id });
+        await meta.deleteRefs(meta.refsOf(img.id));
+        await meta.deleteImage(img.id);
+        continue;
+      }
+      if (img.pendingRefs && img.pendingRefs.length > 0) {
+        for (const r of img.pendingRefs) await meta.setRef(r, img.id);
+        const { pendingRefs: _done, ...rest } = img;
+        await meta.putImage(rest);
+      }
+    }
+    const dangling = [...meta.refs()].filter(([, id]) => !meta.getImage(id)).map(([n]) => n);
+    if (dangling.length > 0) await meta.deleteRefs(dangling);
+    await this.#collectGarbage();
+  }
+
+  // ---- queries ------------------------------------------------------------------------
+
+  async config(id: Digest): Promise<ImageConfig> {
+    let c = this.#configs.get(id);
+    if (!c) {
+      c = JSON.parse((await this.#o.content.read(id)).toString('utf8')) as ImageConfig;
+      this.#configs.set(id, c);
+    }
+    return c;
+  }
+
+  async #layerSize(chainId: Digest): Promise<number> {
+    let s = this.#layerSizes.get(chainId);
+    if (s === undefined) {
+      s = (await this.#o.layers.mustGet(chainId)).size;
+      this.#layerSizes.set(chainId, s);
+    }
+    return s;
+  }
+
+  async size(img: ImageRecord): Promise<number> {
+    let s = this.#sizes.get(img.id);
+    if (s === undefined) {
+      s = 0;
+      for (const c of chainIds(img.layers.map((l) => l.diffId))) s += await this.#layerSize(c);
+      this.#sizes.set(img.id, s);
+    }
+    return s;
+  }
+
+  resolve(name: string): ImageRecord {
+    return resolveImage(this.#o.meta, name).image;
+  }
+
+  /** Full chain ID of the image's top layer, or undefined for an image with no layers. */
+  topLayer(img: ImageRecord): Digest | undefined {
+    return chainIds(img.layers.map((l) => l.diffId)).at(-1);
+  }
+
+  #repoTags(id: Digest): string[] {
+    return this.#o.meta
+      .refsOf(id)
+      .filter((r) => !r.includes('@'))
+      .map((r) => familiarString(parseNormalizedReference(r)));
+  }
+
+  #repoDigests(img: ImageRecord): string[] {
+    const fromRefs = this.#o.meta
+      .refsOf(img.id)
+      .filter((r) => r.includes('@'))
+      .map((r) => familiarString(parseNormalizedReference(r)));
+    return [...new Set([...img.repoDigests, ...fromRefs])];
+  }
+
+  async #summary(img: ImageRecord, withVirtualSize: boolean): Promise<ImageSummary> {
+    const cfg = await this.config(img.id);
+    const size = await this.size(img);
+    const s: ImageSummary = {
+      Containers: -1,
+      Created: cfg.created ? Math.floor(Date.parse(cfg.created) / 1000) : 0,
+      Id: img.id,
+      Labels: cfg.config?.Labels ?? null,
+      ParentId: img.parent ?? '',
+      RepoDigests: this.#repoDigests(img),
+      RepoTags: this.#repoTags(img.id),
+      SharedSize: -1,
+      Size: size,
+    };
+    if (withVirtualSize) s.VirtualSize = size;
+    return s;
+  }
+
+  async list(opts: ListOptions = {}): Promise<ImageSummary[]> {
+    const filters = opts.filters ?? new Map<string, string[]>();
+    validateImageFilters(filters);
+    const images = this.#o.meta.listImages();
+    const parents = new Set(images.map((i) => i.parent).filter((p): p is Digest => p !== undefined));
+    const anchor = async (name: string): Promise<number> => {
+      const cfg = await this.config(this.resolve(name).id);
+      return cfg.created ? Date.parse(cfg.created) : 0;
+    };
+    const before = filters.get('before')?.[0];
+    const since = filters.get('since')?.[0];
+    const beforeT = before === undefined ? undefined : await anchor(before);
+    const sinceT = since === undefined ? undefined : await anchor(since);
+    const out: ImageSummary[] = [];
+    for (const img of images) {
+      const summary = await this.#summary(img, opts.withVirtualSize ?? false);
+      // Untagged images with children are intermediate layers of a build: hidden unless -a.
+      if (!opts.all && summary.RepoTags.length === 0 && parents.has(img.id) && !filters.has('dangling')) continue;
+      const created = summary.Created * 1000;
+      if (beforeT !== undefined && !(created < beforeT)) continue;
+      if (sinceT !== undefined && !(created > sinceT)) continue;
+      const kept = matchImageFilters(summary, filters);
+      if (kept) out.push(kept);
+    }
+    return out.sort((a, b) => b.Created - a.Created || a.Id.localeCompare(b.Id));
+  }
+
+  async inspect(name: string, opts: { withVirtualSize?: boolean } = {}): Promise<ImageInspect> {
+    const img = this.resolve(name);
+    const cfg = await this.config(img.id);
+    const size = await this.size(img);
+    const chain = chainIds(img.layers.map((l) => l.diffId));
+    const dirs = chain.map((c) => this.#o.layers.diffDir(c)).reverse();
+    const graphData: Record<string, string> = {};
+    if (dirs.length > 0) {
+      const top = dirs[0]!;
+      graphData.MergedDir = top.replace(/diff$/, 'merged');
+      graphData.UpperDir = top;
+      graphData.WorkDir = top.replace(/diff$/, 'work');
+      if (dirs.length > 1) graphData.LowerDir = dirs.slice(1).join(':');
+    }
+    const out: ImageInspect = {
+      Id: img.id,
+      RepoTags: this.#repoTags(img.id),
+      RepoDigests: this.#repoDigests(img),
+      Parent: img.parent ?? '',
+      Comment: cfg.comment ?? '',
+      Created: cfg.created ?? '0001-01-01T00:00:00Z',
+      DockerVersion: cfg.docker_version ?? '',
+      Author: cfg.author ?? '',
+      Config: cfg.config ?? null,
+      Architecture: cfg.architecture,
+      Os: cfg.os,
+      Size: size,
+      GraphDriver: { Name: this.#o.graphDriverName ?? 'overlay2', Data: dirs.length > 0 ? graphData : null },
+      RootFS: { Type: 'layers', Layers: img.layers.map((l) => l.diffId) },
+      Metadata: { LastTagTime: img.lastTagTime ?? '0001-01-01T00:00:00Z' },
+    };
+    if (cfg.variant) out.Variant = cfg.variant;
+    if (cfg['os.version']) out.OsVersion = cfg['os.version'];
+    if (cfg.container !== undefined) out.Container = cfg.container;
+    if (cfg.container_config !== undefined) out.ContainerConfig = cfg.container_config;
+    if (opts.withVirtualSize) out.VirtualSize = size;
+    return out;
+  }
+
+  async history(name: string): Promise<HistoryResponseItem[]> {
+    const img = this.resolve(name);
+    const cfg = await this.config(img.id);
+    const chain = chainIds(img.layers.map((l) => l.diffId));
+    const entries = cfg.history && cfg.history.length > 0 ? cfg.history : chain.map(() => ({}) as NonNullable<ImageConfig['history']>[number]);
+    const items: HistoryResponseItem[] = [];
+    let layer = 0;
+    for (const h of entries) {
+      let size = 0;
+      if (!h.empty_layer) {
+        const c = chain[layer++];
+        if (c !== undefined) size = await this.#layerSize(c);
+      }
+      items.push({
+        Comment: h.comment ?? '',
+        Created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
+        CreatedBy: h.created_by ?? '',
+        Id: '<missing>',
+        Size: size,
+        Tags: null,
+      });
+    }
+    items.reverse();
+    if (items[0]) {
+      items[0].Id = img.id;
+      const tags = this.#repoTags(img.id);
+      items[0].Tags = tags.length > 0 ? tags : null;
+    }
+    return items;
+  }
+
+  // ---- tags and removal ---------------------------------------------------------------
+
+  async tag(source: string, repo: string, tag: string | undefined): Promise<void> {
+    const img = this.resolve(source);
+    const target = parseTagTarget(repo, tag);
+    await this.#setTags(img, [target]);
+  }
+
+  async #setTags(img: ImageRecord, targets: readonly Reference[]): Promise<void> {
+    const { meta } = this.#o;
+    for (const target of targets) {
+      await meta.setRef(referenceString(target), img.id);
+      this.#emit('tag', img.id, { name: familiarString(target) });
+    }
+    const cur = meta.getImage(img.id);
+    if (cur) await meta.putImage({ ...cur, lastTagTime: this.#now.toISOString() });
+  }
+
+  async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
+    const { meta } = this.#o;
+    const { image, ref } = resolveImage(meta, name);
+    return this.#lock.run(image.id, async () => {
+      const out: ImageDeleteResponseItem[] = [];
+      const refs = meta.refsOf(image.id);
+      const users = this.#o.usage?.containersUsing(image.id) ?? [];
+      if (ref) {
+        const full = referenceString(ref);
+        if (refs.length === 1 && users.length > 0 && !opts.force) {
+          throw new Conflict(
+            `conflict: unable to remove repository reference "${name}" (must force) - container ${shortId(users[0]!.id)} is using its referenced image ${shortId(image.id)}`,
+          );
+        }
+        await meta.deleteRefs([full]);
+        out.push({ Untagged: familiarString(ref) });
+        this.#emit('untag', image.id, { name: familiarString(ref) });
+        // Digest references of the same repository go with the last tag, as in Docker.
+        const remaining = meta.refsOf(image.id);
+        if (remaining.some((r) => !r.includes('@'))) return out;
+        if (remaining.length > 0) {
+          await meta.deleteRefs(remaining);
+          for (const r of remaining) out.push({ Untagged: familiarString(parseNormalizedReference(r)) });
+        }
+        if (users.length > 0) return out;
+      } else {
+        const repos = new Set(refs.map((r) => r.replace(/[:@].*$/, '').replace(/(:[^/]*)$/, '')));
+        if (!opts.force && repos.size > 1) {
+          throw new Conflict(
+            `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`,
+          );
+        }
+        const running = users.find((u) => u.running);
+        if (running) {
+          throw new Conflict(
+            `conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${shortId(running.id)}`,
+          );
+        }
+        if (users.length > 0 && !opts.force) {
+          throw new Conflict(
+            `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is being used by stopped container ${shortId(users[0]!.id)}`,
+          );
+        }
+        await meta.deleteRefs(refs);
+        for (const r of refs) {
+          const f = familiarString(parseNormalizedReference(r));
+          out.push({ Untagged: f });
+          this.#emit('untag', image.id, { name: f });
+        }
+        if (users.length > 0) return out;
+      }
+      if (this.#hasChildren(image.id)) {
+        if (ref) return out;
+        throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image has dependent child images`);
+      }
+      out.push(...(await this.#deleteImage(image)));
+      return out;
+    });
+  }
+
+  #hasChildren(id: Digest): boolean {
+    return this.#o.meta.listImages().some((i) => i.parent === id);
+  }
+
+  async #deleteImage(image: ImageRecord): Promise<ImageDeleteResponseItem[]> {
+    await this.#o.meta.deleteImage(image.id);
+    this.#sizes.delete(image.id);
+    this.#configs.delete(image.id);
+    this.#emit('delete', image.id);
+    const out: ImageDeleteResponseItem[] = [{ Deleted: image.id }];
+    const removedLayers = await this.#collectGarbage();
+    for (const c of chainIds(image.layers.map((l) => l.diffId)).reverse()) {
+      if (removedLayers.has(c)) out.push({ Deleted: c });
+    }
+    return out;
+  }
+
+  /**
+   * Remove layers and blobs that no image (and no container) references. References are
+   * walked each time rather than counted on disk: nothing to get out of step after a crash.
+   */
+  async #collectGarbage(): Promise<Set<Digest>> {
+    const { meta, layers, content } = this.#o;
+    const liveLayers = new Set<Digest>(this.#o.usage?.layersInUse?.() ?? []);
+    const liveBlobs = new Set<Digest>();
+    for (const img of meta.listImages()) {
+      liveBlobs.add(img.id);
+      for (const l of img.layers) liveBlobs.add(l.blob);
+      for (const c of chainIds(img.layers.map((l) => l.diffId))) liveLayers.add(c);
+    }
+    const removed = new Set<Digest>();
+    for (const rec of await layers.list()) {
+      if (liveLayers.has(rec.chainId)) continue;
+      await layers.remove(rec.chainId);
+      this.#layerSizes.delete(rec.chainId);
+      removed.add(rec.chainId);
+    }
+    for (const d of await content.list()) {
+      if (!liveBlobs.has(d)) await content.delete(d);
+    }
+    return removed;
+  }
+
+  async prune(filters: Filters): Promise<ImagePruneResponse> {
+    for (const k of filters.keys()) {
+      if (!['dangling', 'until', 'label', 'label!'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
+    }
+    const danglingOnly = (filters.get('dangling') ?? ['true']).every((v) => v === 'true' || v === '1');
+    const untilRaw = filters.get('until')?.[0];
+    const until = untilRaw === undefined ? undefined : parseUntil(untilRaw, this.#now);
+    const deleted: ImageDeleteResponseItem[] = [];
+    let reclaimed = 0;
+    for (const img of this.#o.meta.listImages()) {
+      const summary = await this.#summary(img, false);
+      if (danglingOnly && summary.RepoTags.length > 0) continue;
+      if (until !== undefined && summary.Created * 1000 >= until) continue;
+      if (!matchImageFilters(summary, new Map([...filters].filter(([k]) => k.startsWith('label'))))) continue;
+      if ((this.#o.usage?.containersUsing(img.id) ?? []).length > 0) continue;
+      if (this.#hasChildren(img.id)) continue;
+      const sizeBefore = await this.#layersTotal();
+      try {
+        deleted.push(...(await this.remove(img.id, { force: true })));
+      } catch (err) {
+        if (err instanceof Conflict || err instanceof NotFound) continue;
+        throw err;
+      }
+      reclaimed += sizeBefore - (await this.#layersTotal());
+    }
+    return { ImagesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
+  }
+
+  async #layersTotal(): Promise<number> {
+    let total = 0;
+    for (const l of await this.#o.layers.list()) total += l.size;
+    return total;
+  }
+
+  /** Image summaries for `system df`: container counts and the size shared with other images. */
+  async diskUsageImages(): Promise<ImageSummary[]> {
+    const images = this.#o.meta.listImages();
+    const owners = new Map<Digest, number>();
+    const chains = new Map<Digest, Digest[]>();
+    for (const img of images) {
+      const c = chainIds(img.layers.map((l) => l.diffId));
+      chains.set(img.id, c);
+      for (const l of c) owners.set(l, (owners.get(l) ?? 0) + 1);
+    }
+    const out: ImageSummary[] = [];
+    for (const img of images) {
+      const s = await this.#summary(img, false);
+      let shared = 0;
+      for (const l of chains.get(img.id) ?? []) if ((owners.get(l) ?? 0) > 1) shared += await this.#layerSize(l);
+      s.SharedSize = shared;
+      s.Containers = this.#o.usage?.containersUsing(img.id).length ?? 0;
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** Sum of unpacked layer sizes, each counted once (system df's LayersSize). */
+  async layersSize(): Promise<number> {
+    return this.#layersTotal();
+  }
+
+  // ---- load, save, import ------------------------------------------------------------
+
+  /**
+   * Load `docker save` output or an OCI layout tar. Everything is written before any tag
+   * moves; a crash leaves either the complete image or nothing visible (init() finishes or
+   * discards the rest).
+   */
+  async load(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    const contents = await readArchive(input, this.#o.content, opts.signal);
+    const images = await parseArchiveImages(contents, this.#o.content);
+    const messages: string[] = [];
+    for (const ai of images) {
+      const record = await this.#storeImage(ai, opts.signal);
+      const moved: string[] = [];
+      for (const tag of ai.tags) {
+        const prev = this.#o.meta.resolveRef(referenceString(tag));
+        if (prev !== undefined && prev !== record.id) {
+          moved.push(
+            `The image ${familiarString(tag)} already exists, renaming the old one with ID ${prev} to empty string`,
+          );
+        }
+      }
+      await this.#commitTags(record, ai.tags);
+      this.#emit('load', record.id, {});
+      messages.push(...moved);
+      if (ai.tags.length === 0) messages.push(`Loaded image ID: ${record.id}`);
+      for (const t of ai.tags) messages.push(`Loaded image: ${familiarString(t)}`);
+    }
+    return messages;
+  }
+
+  /** Unpack the layers of an archived image and write its record (no tags yet). */
+  async #storeImage(ai: ArchiveImage, signal?: AbortSignal): Promise<ImageRecord> {
+    const cfg = ai.config;
+    const diffIds = cfg.rootfs.diff_ids;
+    if (diffIds.length !== ai.layers.length) {
+      throw new InvalidParameter(
+        `invalid image ${ai.configDigest}: config lists ${diffIds.length} layers, manifest ${ai.layers.length}`,
+      );
+    }
+    let parent: Digest | undefined;
+    const layers: ImageLayer[] = [];
+    for (let i = 0; i < diffIds.length; i++) {
+      const blob = ai.layers[i]!;
+      const diffId = diffIds[i]!;
+      const rec = await this.#o.layers.create({
+        parent,
+        diffId,
+        apply: (dest) => applyLayer({ input: this.#o.content.createReadStream(blob.digest), dest, signal }),
+      });
+      parent = rec.chainId;
+      layers.push({ diffId, blob: blob.digest, mediaType: blob.mediaType });
+    }
+    const existing = this.#o.meta.getImage(ai.configDigest);
+    const record: ImageRecord = existing ?? { id: ai.configDigest, layers, repoDigests: [] };
+    if (!existing) await this.#o.meta.putImage(record);
+    return record;
+  }
+
+  /** Tags move in a roll-forward transaction: record the intent, move, clear the intent. */
+  async #commitTags(record: ImageRecord, tags: readonly Reference[]): Promise<void> {
+    if (tags.length === 0) return;
+    const { meta } = this.#o;
+    await meta.putImage({ ...record, pendingRefs: tags.map(referenceString) });
+    for (const t of tags) await meta.setRef(referenceString(t), record.id);
+    const cur = meta.getImage(record.id)!;
+    const { pendingRefs: _done, ...rest } = cur;
+    await meta.putImage({ ...rest, lastTagTime: this.#now.toISOString() });
+  }
+
+  /** `docker save`: names are references or IDs; a reference saves that tag with the image. */
+  async save(names: readonly string[], out: Writable, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (names.length === 0) throw new InvalidParameter('no images specified');
+    const byId = new Map<Digest, SaveItem>();
+    for (const n of names) {
+      const { image, ref } = resolveImage(this.#o.meta, n);
+      let item = byId.get(image.id);
+      if (!item) {
+        item = { image, config: await this.#o.content.read(image.id), tags: [] };
+        byId.set(image.id, item);
+      }
+      if (ref && ref.digest === undefined) item.tags.push(ref);
+    }
+    for (const item of byId.values()) this.#emit('save', item.image.id, {});
+    await writeArchive({ items: [...byId.values()], content: this.#o.content, out, signal: opts.signal });
+  }
+
+  /** `docker import`: one layer from a rootfs tar, config from `changes`. */
+  async import(
+    input: Readable,
+    opts: { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
+  ): Promise<Digest> {
+    const target = opts.repo ? parseTagTarget(opts.repo, opts.tag) : undefined;
+    const blob = await this.#o.content.ingest(input, { signal: opts.signal });
+    const { diffId } = await diffIdOfTar(this.#o.content.createReadStream(blob.digest));
+    const head = await readHead(this.#o.content.createReadStream(blob.digest));
+    const compression = compressionOf(head);
+    const layer = await this.#o.layers.create({
+      parent: undefined,
+      diffId,
+      apply: (dest) => applyLayer({ input: this.#o.content.createReadStream(blob.digest), dest, signal: opts.signal }),
+    });
+    const created = this.#now.toISOString();
+    const [os, arch] = (opts.platform || 'linux/amd64').split('/');
+    const containerConfig: ContainerConfig = applyChanges({}, opts.changes ?? []);
+    const cfg: ImageConfig = {
+      architecture: arch ?? 'amd64',
+      os: os ?? 'linux',
+      created,
+      comment: opts.message ?? '',
+      config: containerConfig,
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created, created_by: '', comment: opts.message || 'Imported from -' }],
+    };
+    const cfgBytes = Buffer.from(JSON.stringify(cfg));
+    const id = sha256(cfgBytes);
+    await this.#o.content.put(cfgBytes, id);
+    const mediaType =
+      compression === 'gzip' ? MediaType.OciLayerGzip : compression === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
+    const record: ImageRecord = this.#o.meta.getImage(id) ?? {
+      id,
+      layers: [{ diffId: layer.diffId, blob: blob.digest, mediaType }],
+      repoDigests: [],
+    };
+    await this.#o.meta.putImage(record);
+    await this.#commitTags(record, target ? [target] : []);
+    this.#emit('import', id, {});
+    return id;
+  }
+
+  async verifyLayerBlob(layer: ImageLayer): Promise<void> {
+    const { diffId } = await diffIdOfTar(this.#o.content.createReadStream(layer.blob));
+    if (diffId !== layer.diffId) throw new DataLoss(`layer ${layer.blob} does not match diff ID ${layer.diffId}`);
+  }
+}
+
+async function readHead(stream: Readable): Promise<Buffer> {
+  for await (const chunk of stream) {
+    stream.destroy();
+    return chunk as Buffer;
+  }
+  return Buffer.alloc(0);
+}
+
+/** `until` accepts a Unix timestamp, an RFC 3339 date or a Go duration ago (10m, 24h). */
+export function parseUntil(raw: string, now: Date): number {
+  if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw) * 1000;
+  const dur = /^(\d+)(ns|us|ms|s|m|h)$/.exec(raw);
+  if (dur) {
+    const mult: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    return now.getTime() - Number(dur[1]) * mult[dur[2]!]!;
+  }
+  const t = Date.parse(raw);
+  if (Number.isNaN(t)) throw new InvalidParameter(`invalid filter 'until=${raw}'`);
+  return t;
+}

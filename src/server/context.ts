@@ -1,0 +1,26 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Everything a handler gets: the request, path params, query, negotiated API version, abort signal. */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** API version from the `/vX.Y` prefix, or the server's default. */
+  readonly apiVersion: string;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<void>;
+
+/**
+ * A route is data: `{method, path, handler}`. Path patterns use gorilla/mux syntax:
+ * `{name}` matches one segment, `{name:.*}` any run of characters (image names have slashes).
+ */
+export interface Route {
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly handler: Handler;
+  readonly minVersion?: string;
+}

@@ -1,0 +1,158 @@
+import type { Readable, Writable } from 'node:stream';
+import type {
+  Filters,
+  HistoryResponseItem,
+  ImageDeleteResponseItem,
+  ImageInspect,
+  ImagePruneResponse,
+  ImageSummary,
+} from '../../api/types.js';
+import { parseFilters } from '../../api/filters.js';
+import { InvalidParameter, NotImplemented } from '../../errdefs/index.js';
+import type { Route, RequestContext } from '../context.js';
+import { JsonStream, queryBool, writeJson } from '../body.js';
+import { versionLess } from '../version.js';
+
+/** What the images router needs from the engine (implemented by image/ImageService). */
+export interface ImagesBackend {
+  list(opts: { all?: boolean; filters?: Filters; withVirtualSize?: boolean }): Promise<ImageSummary[]>;
+  inspect(name: string, opts: { withVirtualSize?: boolean }): Promise<ImageInspect>;
+  history(name: string): Promise<HistoryResponseItem[]>;
+  tag(source: string, repo: string, tag: string | undefined): Promise<void>;
+  remove(name: string, opts: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteResponseItem[]>;
+  prune(filters: Filters): Promise<ImagePruneResponse>;
+  load(input: Readable, opts: { signal?: AbortSignal }): Promise<string[]>;
+  save(names: readonly string[], out: Writable, opts: { signal?: AbortSignal }): Promise<void>;
+  import(
+    input: Readable,
+    opts: { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
+  ): Promise<string>;
+}
+
+/** Consume what is left of an upload so the client reads our error instead of a broken pipe. */
+async function drain(req: Readable): Promise<void> {
+  if (req.readableEnded) return;
+  req.resume();
+  await new Promise<void>((resolve) => {
+    req.once('end', resolve);
+    req.once('close', resolve);
+    req.once('error', () => resolve());
+  });
+}
+
+async function withDrain<T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    await drain(ctx.req);
+    throw err;
+  }
+}
+
+export function imageRoutes(b: ImagesBackend): Route[] {
+  const oldSizes = (ctx: RequestContext): boolean => versionLess(ctx.apiVersion, '1.44');
+  const save = async (ctx: RequestContext, names: string[]): Promise<void> => {
+    // Resolve names before any byte goes out, so unknown images get a proper 404.
+    for (const n of names) await b.inspect(n, {});
+    ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await b.save(names, ctx.res, { signal: ctx.signal });
+  };
+  return [
+    {
+      method: 'GET',
+      path: '/images/json',
+      handler: async (ctx) => {
+        const filters = parseFilters(ctx.query.get('filters'));
+        const legacy = ctx.query.get('filter');
+        if (legacy) filters.set('reference', [legacy]);
+        writeJson(ctx.res, 200, await b.list({ all: queryBool(ctx.query, 'all'), filters, withVirtualSize: oldSizes(ctx) }));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/load',
+      handler: async (ctx) => {
+        // `quiet` only silences progress, and load reports none: every line is a result.
+        const messages = await withDrain(ctx, () => b.load(ctx.req, { signal: ctx.signal }));
+        const stream = new JsonStream(ctx.res);
+        stream.start();
+        for (const m of messages) await stream.send({ stream: `${m}\n` });
+        ctx.res.end();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/images/get',
+      handler: async (ctx) => {
+        const names = ctx.query.getAll('names').flatMap((n) => n.split(',')).filter((n) => n !== '');
+        if (names.length === 0) throw new InvalidParameter('no images specified');
+        await save(ctx, names);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/create',
+      handler: async (ctx) => {
+        const fromSrc = ctx.query.get('fromSrc');
+        if (fromSrc === null) {
+          await drain(ctx.req);
+          throw new NotImplemented('pulling images from a registry is not available yet in this estiba build');
+        }
+        if (fromSrc !== '-') throw new InvalidParameter('importing from a URL is not supported; send the tar as the request body (fromSrc=-)');
+        const id = await withDrain(ctx, () =>
+          b.import(ctx.req, {
+            repo: ctx.query.get('repo') || undefined,
+            tag: ctx.query.get('tag') || undefined,
+            changes: ctx.query.getAll('changes'),
+            message: ctx.query.get('message') || undefined,
+            platform: ctx.query.get('platform') || undefined,
+            signal: ctx.signal,
+          }),
+        );
+        const stream = new JsonStream(ctx.res);
+        await stream.send({ status: id });
+        ctx.res.end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/prune',
+      handler: async (ctx) => writeJson(ctx.res, 200, await b.prune(parseFilters(ctx.query.get('filters')))),
+    },
+    {
+      method: 'GET',
+      path: '/images/{name:.*}/json',
+      handler: async (ctx) => writeJson(ctx.res, 200, await b.inspect(ctx.params.name!, { withVirtualSize: oldSizes(ctx) })),
+    },
+    {
+      method: 'GET',
+      path: '/images/{name:.*}/history',
+      handler: async (ctx) => writeJson(ctx.res, 200, await b.history(ctx.params.name!)),
+    },
+    {
+      method: 'GET',
+      path: '/images/{name:.*}/get',
+      handler: async (ctx) => save(ctx, [ctx.params.name!]),
+    },
+    {
+      method: 'POST',
+      path: '/images/{name:.*}/tag',
+      handler: async (ctx) => {
+        const repo = ctx.query.get('repo');
+        if (!repo) throw new InvalidParameter('repository name must have at least one component');
+        await b.tag(ctx.params.name!, repo, ctx.query.get('tag') || undefined);
+        ctx.res.writeHead(201).end();
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/images/{name:.*}',
+      handler: async (ctx) =>
+        writeJson(
+          ctx.res,
+          200,
+          await b.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), noprune: queryBool(ctx.query, 'noprune') }),
+        ),
+    },
+  ];
+}

@@ -1,0 +1,113 @@
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isErrno } from '../../errdefs/index.js';
+import { writeJsonAtomic, TEMP_PREFIX } from '../../util/atomic-file.js';
+import { KeyedMutex } from '../../util/mutex.js';
+import { hexOf, isDigest, type Digest } from '../../util/digest.js';
+
+/** A layer of an image: its uncompressed diff ID and the blob it came from. */
+export interface ImageLayer {
+  diffId: Digest;
+  blob: Digest;
+  mediaType: string;
+}
+
+export interface ImageRecord {
+  /** The config digest. */
+  id: Digest;
+  layers: ImageLayer[];
+  repoDigests: string[];
+  lastTagTime?: string;
+  /** Parent image (Docker's Parent, for images built locally). */
+  parent?: Digest;
+  /** References to point here, written before they move so that a crash mid-tag rolls forward. */
+  pendingRefs?: string[];
+}
+
+/**
+ * Image records (`images/<hex>.json`) and the reference index (`refs.json`: full reference →
+ * image ID), held in memory and written through atomically. Order of writes on create:
+ * blobs and layers first, then the record, then the reference, so that after a crash every
+ * reference points to a complete image (init() drops any that do not).
+ */
+export class ImageMetadataStore {
+  readonly #root: string;
+  readonly #images = new Map<Digest, ImageRecord>();
+  readonly #refs = new Map<string, Digest>();
+  readonly #refsLock = new KeyedMutex();
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  async init(): Promise<void> {
+    const dir = join(this.#root, 'images');
+    await mkdir(dir, { recursive: true });
+    for (const name of await readdir(dir)) {
+      if (name.startsWith(TEMP_PREFIX)) {
+        await rm(join(dir, name), { force: true });
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      const rec = JSON.parse(await readFile(join(dir, name), 'utf8')) as ImageRecord;
+      if (isDigest(rec.id)) this.#images.set(rec.id, rec);
+    }
+    let refs: Record<string, string> = {};
+    try {
+      refs = JSON.parse(await readFile(join(this.#root, 'refs.json'), 'utf8')) as Record<string, string>;
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    for (const [name, id] of Object.entries(refs)) {
+      if (isDigest(id)) this.#refs.set(name, id);
+    }
+  }
+
+  getImage(id: Digest): ImageRecord | undefined {
+    return this.#images.get(id);
+  }
+
+  listImages(): ImageRecord[] {
+    return [...this.#images.values()];
+  }
+
+  async putImage(rec: ImageRecord): Promise<void> {
+    await writeJsonAtomic(join(this.#root, 'images', `${hexOf(rec.id)}.json`), rec);
+    this.#images.set(rec.id, rec);
+  }
+
+  async deleteImage(id: Digest): Promise<void> {
+    await rm(join(this.#root, 'images', `${hexOf(id)}.json`), { force: true });
+    this.#images.delete(id);
+  }
+
+  resolveRef(name: string): Digest | undefined {
+    return this.#refs.get(name);
+  }
+
+  refs(): ReadonlyMap<string, Digest> {
+    return this.#refs;
+  }
+
+  refsOf(id: Digest): string[] {
+    const out: string[] = [];
+    for (const [name, target] of this.#refs) if (target === id) out.push(name);
+    return out;
+  }
+
+  async setRef(name: string, id: Digest): Promise<void> {
+    this.#refs.set(name, id);
+    await this.#saveRefs();
+  }
+
+  async deleteRefs(names: readonly string[]): Promise<void> {
+    for (const n of names) this.#refs.delete(n);
+    await this.#saveRefs();
+  }
+
+  // Saves are serialised and each takes its snapshot when its turn comes, so the file on
+  // disk always ends with the latest map even when tags race.
+  async #saveRefs(): Promise<void> {
+    await this.#refsLock.run('refs', () => writeJsonAtomic(join(this.#root, 'refs.json'), Object.fromEntries(this.#refs)));
+  }
+}
