@@ -26,7 +26,12 @@ function cleanPath(name: string): string {
   return p.replace(/\/$/, '');
 }
 
-export async function readArchive(input: Readable, content: ContentStore, signal?: AbortSignal): Promise<ArchiveContents> {
+export async function readArchive(
+  input: Readable,
+  content: ContentStore,
+  opts: { signal?: AbortSignal; onBlob?: (d: Digest) => void } = {},
+): Promise<ArchiveContents> {
+  const { signal } = opts;
   const files = new Map<string, Digest>();
   const small = new Map<string, Buffer>();
   const links = new Map<string, string>();
@@ -43,9 +48,13 @@ export async function readArchive(input: Readable, content: ContentStore, signal
           for await (const c of stream) chunks.push(c as Buffer);
           const buf = Buffer.concat(chunks);
           small.set(path, buf);
-          files.set(path, (await content.put(buf)).digest);
+          const { digest } = await content.put(buf);
+          opts.onBlob?.(digest);
+          files.set(path, digest);
         } else {
-          files.set(path, (await content.ingest(stream as AsyncIterable<Buffer>, { signal })).digest);
+          const { digest } = await content.ingest(stream as AsyncIterable<Buffer>, { signal });
+          opts.onBlob?.(digest);
+          files.set(path, digest);
         }
       } else {
         if ((header.type === 'symlink' || header.type === 'link') && header.linkname) {

@@ -55,7 +55,10 @@ export interface ListOptions {
   withVirtualSize?: boolean;
 }
 
-const NONE = '<none>';
+interface Lease {
+  blobs: Set<Digest>;
+  layers: Set<Digest>;
+}
 
 /**
  * The image service: the daemon's one entry point to local images. Mutations of one image
@@ -67,6 +70,8 @@ export class ImageService {
   readonly #sizes = new Map<Digest, number>();
   readonly #layerSizes = new Map<Digest, number>();
   readonly #lock = new KeyedMutex();
+  /** Blobs and layers of operations in flight: GC must not take them (containerd's leases). */
+  readonly #leases = new Set<Lease>();
 
   constructor(opts: ImageServiceOptions) {
     this.#o = opts;
@@ -376,6 +381,10 @@ export class ImageService {
     const { meta, layers, content } = this.#o;
     const liveLayers = new Set<Digest>(this.#o.usage?.layersInUse?.() ?? []);
     const liveBlobs = new Set<Digest>();
+    for (const lease of this.#leases) {
+      for (const b of lease.blobs) liveBlobs.add(b);
+      for (const l of lease.layers) liveLayers.add(l);
+    }
     for (const img of meta.listImages()) {
       liveBlobs.add(img.id);
       for (const l of img.layers) liveBlobs.add(l.blob);
@@ -463,11 +472,33 @@ export class ImageService {
    * discards the rest).
    */
   async load(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
-    const contents = await readArchive(input, this.#o.content, opts.signal);
+    return this.#withLease((lease) => this.#load(input, lease, opts.signal));
+  }
+
+  /**
+   * Run an operation that writes blobs and layers before any image refers to them. What it
+   * leaves behind on failure (a hostile layer, a truncated upload) is collected at once.
+   */
+  async #withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease: Lease = { blobs: new Set(), layers: new Set() };
+    this.#leases.add(lease);
+    try {
+      return await fn(lease);
+    } catch (err) {
+      this.#leases.delete(lease);
+      await this.#collectGarbage();
+      throw err;
+    } finally {
+      this.#leases.delete(lease);
+    }
+  }
+
+  async #load(input: Readable, lease: Lease, signal?: AbortSignal): Promise<string[]> {
+    const contents = await readArchive(input, this.#o.content, { signal, onBlob: (d) => lease.blobs.add(d) });
     const images = await parseArchiveImages(contents, this.#o.content);
     const messages: string[] = [];
     for (const ai of images) {
-      const record = await this.#storeImage(ai, opts.signal);
+      const record = await this.#storeImage(ai, lease, signal);
       const moved: string[] = [];
       for (const tag of ai.tags) {
         const prev = this.#o.meta.resolveRef(referenceString(tag));
@@ -487,7 +518,7 @@ export class ImageService {
   }
 
   /** Unpack the layers of an archived image and write its record (no tags yet). */
-  async #storeImage(ai: ArchiveImage, signal?: AbortSignal): Promise<ImageRecord> {
+  async #storeImage(ai: ArchiveImage, lease: Lease, signal?: AbortSignal): Promise<ImageRecord> {
     const cfg = ai.config;
     const diffIds = cfg.rootfs.diff_ids;
     if (diffIds.length !== ai.layers.length) {
@@ -500,6 +531,7 @@ export class ImageService {
     for (let i = 0; i < diffIds.length; i++) {
       const blob = ai.layers[i]!;
       const diffId = diffIds[i]!;
+      lease.layers.add(parent === undefined ? diffId : sha256(`${parent} ${diffId}`));
       const rec = await this.#o.layers.create({
         parent,
         diffId,
@@ -548,10 +580,21 @@ export class ImageService {
     opts: { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
   ): Promise<Digest> {
     const target = opts.repo ? parseTagTarget(opts.repo, opts.tag) : undefined;
+    return this.#withLease((lease) => this.#import(input, target, lease, opts));
+  }
+
+  async #import(
+    input: Readable,
+    target: Reference | undefined,
+    lease: Lease,
+    opts: { changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
+  ): Promise<Digest> {
     const blob = await this.#o.content.ingest(input, { signal: opts.signal });
+    lease.blobs.add(blob.digest);
     const { diffId } = await diffIdOfTar(this.#o.content.createReadStream(blob.digest));
     const head = await readHead(this.#o.content.createReadStream(blob.digest));
     const compression = compressionOf(head);
+    lease.layers.add(diffId);
     const layer = await this.#o.layers.create({
       parent: undefined,
       diffId,
@@ -571,6 +614,7 @@ export class ImageService {
     };
     const cfgBytes = Buffer.from(JSON.stringify(cfg));
     const id = sha256(cfgBytes);
+    lease.blobs.add(id);
     await this.#o.content.put(cfgBytes, id);
     const mediaType =
       compression === 'gzip' ? MediaType.OciLayerGzip : compression === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
