@@ -45,8 +45,21 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** The error class of an HTTP status (the inverse of server/http-status.ts). */
+const fromDaemon = new WeakSet<object>();
+
+/** True when the error is the daemon's answer (the CLI prefixes "Error response from daemon:"). */
+export function isDaemonError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && fromDaemon.has(err);
+}
+
+/** The error class of an HTTP status (the inverse of server/http-status.ts), marked as the daemon's. */
 export function errorFromStatus(status: number, message: string): EstibaError {
+  const err = errorKindFromStatus(status, message);
+  fromDaemon.add(err);
+  return err;
+}
+
+function errorKindFromStatus(status: number, message: string): EstibaError {
   switch (status) {
     case 400:
       return new InvalidParameter(message);

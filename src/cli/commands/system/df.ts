@@ -1,0 +1,42 @@
+import { defineCommand } from '../../command.js';
+import { printFormatted } from '../../render.js';
+import { humanSize } from '../../format/units.js';
+
+const DEFAULT_FORMAT = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
+const HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
+
+function reclaimable(total: number, reclaim: number): string {
+  if (total <= 0) return humanSize(reclaim);
+  return `${humanSize(reclaim)} (${Math.floor((reclaim * 100) / total)}%)`;
+}
+
+export const systemDf = defineCommand({
+  path: ['system', 'df'],
+  usage: '[OPTIONS]',
+  description: 'Show docker disk usage',
+  maxArgs: 0,
+  flags: [
+    { name: 'format', type: 'string', description: 'Format output using a custom template', valueName: 'string' },
+    { name: 'verbose', short: 'v', type: 'bool', description: 'Show detailed information on space usage' },
+  ],
+  async run(ctx, v) {
+    const df = await ctx.client().systemDf();
+    const images = df.Images ?? [];
+    const activeImages = images.filter((i) => i.Containers > 0);
+    const used = activeImages.reduce((s, i) => s + i.Size - Math.max(0, i.SharedSize), 0);
+    const rows = [
+      {
+        Type: 'Images',
+        TotalCount: String(images.length),
+        Active: String(activeImages.length),
+        Size: humanSize(df.LayersSize),
+        Reclaimable: reclaimable(df.LayersSize, df.LayersSize - used),
+      },
+      { Type: 'Containers', TotalCount: String(df.Containers?.length ?? 0), Active: '0', Size: '0B', Reclaimable: '0B' },
+      { Type: 'Local Volumes', TotalCount: String(df.Volumes?.length ?? 0), Active: '0', Size: '0B', Reclaimable: '0B' },
+      { Type: 'Build Cache', TotalCount: String(df.BuildCache?.length ?? 0), Active: '0', Size: '0B', Reclaimable: '0B' },
+    ];
+    printFormatted(ctx, { format: v.format || DEFAULT_FORMAT, items: rows, headers: HEADERS });
+    return 0;
+  },
+});

@@ -1,0 +1,193 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { EngineClient } from '../client/client.js';
+import { messageOf } from '../errdefs/index.js';
+import { parseFlags, usage, type FlagDef } from './flags/index.js';
+import type { CliIO, Command, CliContext } from './command.js';
+import { daemonError } from './errors.js';
+import { imageLs } from './commands/image/ls.js';
+import { imageInspect, inspect } from './commands/image/inspect.js';
+import { imageRm } from './commands/image/rm.js';
+import { imageTag } from './commands/image/tag.js';
+import { imageHistory } from './commands/image/history.js';
+import { imageLoad, imageSave } from './commands/image/save-load.js';
+import { imageImport } from './commands/image/import.js';
+import { imagePrune } from './commands/image/prune.js';
+import { versionCommand, type VersionInfo } from './commands/system/version.js';
+import { infoCommand } from './commands/system/info.js';
+import { eventsCommand } from './commands/system/events.js';
+import { systemDf } from './commands/system/df.js';
+
+export const DEFAULT_HOST = 'unix:///run/estiba/estiba.sock';
+const PROG = 'estiba';
+
+const GLOBAL_FLAGS = [
+  { name: 'config', type: 'string', default: join(homedir(), '.docker'), description: 'Location of client config files', valueName: 'string' },
+  { name: 'context', short: 'c', type: 'string', description: 'Name of the context to use to connect to the daemon', valueName: 'string' },
+  { name: 'debug', short: 'D', type: 'bool', description: 'Enable debug mode' },
+  { name: 'host', short: 'H', type: 'stringArray', description: 'Daemon socket to connect to', valueName: 'list' },
+  { name: 'log-level', short: 'l', type: 'string', default: 'info', description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', valueName: 'string' },
+  { name: 'tls', type: 'bool', description: 'Use TLS; implied by --tlsverify' },
+  { name: 'tlscacert', type: 'string', description: 'Trust certs signed only by this CA', valueName: 'string' },
+  { name: 'tlscert', type: 'string', description: 'Path to TLS certificate file', valueName: 'string' },
+  { name: 'tlskey', type: 'string', description: 'Path to TLS key file', valueName: 'string' },
+  { name: 'tlsverify', type: 'bool', description: 'Use TLS and verify the remote' },
+  { name: 'version', short: 'v', type: 'bool', description: 'Print version information and quit' },
+] as const satisfies readonly FlagDef[];
+
+export function commands(info: VersionInfo): Command[] {
+  return [
+    imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
+    versionCommand(info), infoCommand, eventsCommand, systemDf,
+  ];
+}
+
+function paths(c: Command): (readonly string[])[] {
+  return [c.path, ...(c.aliases ?? [])];
+}
+
+/** The command whose path (or alias) is the longest prefix of args. */
+function findCommand(all: Command[], args: string[]): { cmd: Command; rest: string[] } | undefined {
+  let best: { cmd: Command; rest: string[]; len: number } | undefined;
+  for (const cmd of all) {
+    for (const p of paths(cmd)) {
+      if (p.length <= args.length && p.every((w, i) => args[i] === w) && (!best || p.length > best.len)) {
+        best = { cmd, rest: args.slice(p.length), len: p.length };
+      }
+    }
+  }
+  return best;
+}
+
+function commandHelp(cmd: Command): string {
+  const name = `${PROG} ${cmd.path.join(' ')}`;
+  let s = `\nUsage:  ${name} ${cmd.usage}\n\n${cmd.description}\n`;
+  if (cmd.aliases && cmd.aliases.length > 0) {
+    s += `\nAliases:\n  ${[cmd.path, ...cmd.aliases].map((p) => `${PROG} ${p.join(' ')}`).join(', ')}\n`;
+  }
+  if (cmd.flags.length > 0) s += `\nOptions:\n${usage(cmd.flags)}`;
+  return s;
+}
+
+function mainHelp(all: Command[]): string {
+  const lines = all
+    .filter((c) => c.path.length === 1 || c.aliases?.some((a) => a.length === 1))
+    .map((c) => {
+      const top = c.path.length === 1 ? c.path[0]! : c.aliases!.find((a) => a.length === 1)![0]!;
+      return `  ${top.padEnd(11)} ${c.description}`;
+    })
+    .sort();
+  const groups = [...new Set(all.filter((c) => c.path.length > 1).map((c) => c.path[0]!))].map(
+    (g) => `  ${g.padEnd(11)} Manage ${g === 'system' ? 'estiba' : g}s`,
+  );
+  return `\nUsage:  ${PROG} [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\nManagement Commands:\n${groups.join('\n')}\n\nCommands:\n${lines.join('\n')}\n\nGlobal Options:\n${usage(GLOBAL_FLAGS)}\nRun '${PROG} COMMAND --help' for more information on a command.\n`;
+}
+
+function groupHelp(all: Command[], group: string): string {
+  const subs = all.filter((c) => c.path[0] === group && c.path.length > 1);
+  return `\nUsage:  ${PROG} ${group} COMMAND\n\nManage ${group}s\n\nCommands:\n${subs
+    .map((c) => `  ${c.path[1]!.padEnd(10)} ${c.description}`)
+    .join('\n')}\n\nRun '${PROG} ${group} COMMAND --help' for more information on a command.\n`;
+}
+
+function argCountError(cmd: Command, n: number): string | undefined {
+  const name = `${PROG} ${cmd.path.join(' ')}`;
+  const plural = (k: number): string => `${k} argument${k === 1 ? '' : 's'}`;
+  let msg: string | undefined;
+  if (cmd.minArgs !== undefined && cmd.maxArgs !== undefined && cmd.minArgs === cmd.maxArgs && n !== cmd.minArgs) {
+    msg = `'${name}' requires exactly ${plural(cmd.minArgs)}`;
+  } else if (cmd.minArgs !== undefined && n < cmd.minArgs) {
+    msg = `'${name}' requires at least ${plural(cmd.minArgs)}`;
+  } else if (cmd.maxArgs !== undefined && n > cmd.maxArgs) {
+    msg = cmd.maxArgs === 0 ? `'${name}' accepts no arguments` : `'${name}' requires at most ${plural(cmd.maxArgs)}`;
+  }
+  if (!msg) return undefined;
+  // docker 28's wording and layout.
+  return `${PROG}: ${msg}\n\nUsage:  ${name} ${cmd.usage}\n\nSee '${name} --help' for more information\n`;
+}
+
+export interface MainOptions {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  io: CliIO;
+  info: VersionInfo;
+}
+
+/** Run the CLI; returns the exit code (Docker's conventions: 125 for usage errors). */
+export async function main(o: MainOptions): Promise<number> {
+  const all = commands(o.info);
+  const { io, env } = o;
+  let globals;
+  try {
+    globals = parseFlags(GLOBAL_FLAGS, o.argv, { interspersed: false });
+  } catch (err) {
+    io.stderr.write(`${messageOf(err)}\nSee '${PROG} --help'.\n`);
+    return 125;
+  }
+  const g = globals.values;
+  if (g.version) {
+    io.stdout.write(`estiba version ${o.info.version}, build ${o.info.gitCommit}\n`);
+    return 0;
+  }
+  if (globals.help || globals.args.length === 0) {
+    io.stdout.write(mainHelp(all));
+    return 0;
+  }
+  const found = findCommand(all, globals.args);
+  if (!found) {
+    const first = globals.args[0]!;
+    if (all.some((c) => c.path[0] === first && c.path.length > 1)) {
+      io.stdout.write(groupHelp(all, first));
+      return 0;
+    }
+    io.stderr.write(`${PROG}: '${first}' is not an ${PROG} command.\nSee '${PROG} --help'\n`);
+    return 1;
+  }
+  const { cmd, rest } = found;
+  let parsed;
+  try {
+    parsed = parseFlags(cmd.flags, rest, { interspersed: cmd.interspersed ?? true });
+  } catch (err) {
+    io.stderr.write(`${messageOf(err)}\nSee '${PROG} ${cmd.path.join(' ')} --help'.\n`);
+    return 125;
+  }
+  if (parsed.help) {
+    io.stdout.write(commandHelp(cmd));
+    return 0;
+  }
+  const countErr = argCountError(cmd, parsed.args.length);
+  if (countErr) {
+    io.stderr.write(countErr);
+    return 1;
+  }
+
+  const certDir = env.DOCKER_CERT_PATH || g.config;
+  const verify = g.tlsverify || (env.DOCKER_TLS_VERIFY ?? '') !== '';
+  const useTls = g.tls || verify;
+  const host = g.host[0] ?? (env.DOCKER_HOST || DEFAULT_HOST);
+  let client: EngineClient | undefined;
+  const ctx: CliContext = {
+    io,
+    now: () => new Date(),
+    client: () =>
+      (client ??= new EngineClient({
+        host,
+        version: env.DOCKER_API_VERSION || undefined,
+        tls: useTls
+          ? {
+              verify,
+              ca: g.tlscacert || join(certDir, 'ca.pem'),
+              cert: g.tlscert || join(certDir, 'cert.pem'),
+              key: g.tlskey || join(certDir, 'key.pem'),
+            }
+          : undefined,
+      })),
+  };
+  try {
+    return await cmd.run(ctx, parsed.values, parsed.args);
+  } catch (err) {
+    const msg = daemonError(err) ?? messageOf(err);
+    io.stderr.write(`${msg}\n`);
+    return 1;
+  }
+}

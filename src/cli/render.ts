@@ -1,0 +1,27 @@
+import { renderFormat } from './format/render.js';
+import type { CliContext } from './command.js';
+
+/** docker inspect's JSON: an array, four-space indented, no HTML escaping. */
+export function inspectJson(items: readonly unknown[]): string {
+  return JSON.stringify(items, null, 4) + '\n';
+}
+
+/**
+ * Print items through a --format value, or a default table format; `json` prints one JSON
+ * object per line, as docker does.
+ */
+export function printFormatted(
+  ctx: CliContext,
+  opts: { format: string; items: readonly unknown[]; headers: Record<string, string> },
+): void {
+  ctx.io.stdout.write(renderFormat({ format: opts.format, items: opts.items, headers: opts.headers }));
+}
+
+/** `-f/--format` for inspect-style commands: each item through the template, else JSON. */
+export function printInspect(ctx: CliContext, items: readonly unknown[], format: string): void {
+  if (format === '' || format === 'json') {
+    ctx.io.stdout.write(inspectJson(items));
+    return;
+  }
+  ctx.io.stdout.write(renderFormat({ format, items }));
+}
