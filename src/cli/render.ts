@@ -23,5 +23,15 @@ export function printInspect(ctx: CliContext, items: readonly unknown[], format:
     ctx.io.stdout.write(inspectJson(items));
     return;
   }
-  ctx.io.stdout.write(renderFormat({ format, items }));
+  ctx.io.stdout.write(renderFormat({ format, items: items.map(asGoValue) }));
+}
+
+/**
+ * docker inspect decodes the daemon's JSON into Go maps before templating, so keys print
+ * sorted (`{{json .RootFS}}`, `{{.Config}}`): objects become Maps, which the template treats so.
+ */
+export function asGoValue(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(asGoValue);
+  if (v !== null && typeof v === 'object') return new Map(Object.entries(v).map(([k, x]) => [k, asGoValue(x)]));
+  return v;
 }

@@ -24,17 +24,8 @@ export const imageLs = defineCommand({
     const filters = parseFilterFlags(v.filter);
     if (args[0]) filters.set('reference', [...(filters.get('reference') ?? []), args[0]]);
     const images = await ctx.client().imageList({ all: v.all, filters });
-    if (v.quiet && v.format === '') {
-      const seen = new Set<string>();
-      for (const img of images) {
-        const id = v['no-trunc'] ? img.Id : img.Id.replace(/^sha256:/, '').slice(0, 12);
-        if (seen.has(id)) continue;
-        seen.add(id);
-        ctx.io.stdout.write(`${id}\n`);
-      }
-      return 0;
-    }
-    const format = v.format !== '' ? v.format : v.digests ? DIGEST_FORMAT : DEFAULT_FORMAT;
+    // -q is the {{.ID}} format over the same rows: an image with two tags prints twice, as in docker.
+    const format = v.quiet ? '{{.ID}}' : v.format !== '' ? v.format : v.digests ? DIGEST_FORMAT : DEFAULT_FORMAT;
     printFormatted(ctx, {
       format,
       items: imageRows(images, { noTrunc: v['no-trunc'], digests: v.digests, now: ctx.now() }),
