@@ -343,7 +343,8 @@ async function main(): Promise<number> {
     await mkdir(join(out, '..'), { recursive: true });
     let commit = 'unknown';
     try {
-      commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      const git = (a: string[]): string => execFileSync('git', a, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      commit = git(['rev-parse', 'HEAD']) + (git(['status', '--porcelain', '--untracked-files=no']) === '' ? '' : '-dirty');
     } catch {
       // Not a git checkout: the commit stays unknown.
     }
