@@ -227,6 +227,11 @@ async function main(): Promise<number> {
     for (const d of ['fixtures', 'estiba/docker-config', 'docker/docker-config']) await mkdir(join(base, d), { recursive: true });
     let t0 = performance.now();
     estibad = await startEstibad();
+    // estibad is not detached: should the harness die without cleanup, it must not outlive us.
+    const child = estibad.child;
+    process.once('exit', () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
     const estibadStartMs = performance.now() - t0;
     const estibadPid = estibad.child.pid!;
     const ctx: BenchContext = {
