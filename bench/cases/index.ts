@@ -1,0 +1,8 @@
+import type { Benchmark } from '../types.js';
+import { cliVersion, cliVersionEstibaCli } from './cli-version.js';
+import { images500 } from './images-500.js';
+import { load200mb } from './load-200mb.js';
+import { save200mb } from './save-200mb.js';
+
+/** Every benchmark, in the order a default run takes them. */
+export const BENCHMARKS: readonly Benchmark[] = [cliVersion, cliVersionEstibaCli, images500, load200mb, save200mb];
