@@ -12,6 +12,19 @@ import { Float64, kindOf, mapEntries, structFields } from './value.js';
 
 export class JsonUnsupportedError extends Error {}
 
+/**
+ * Pre-encoded JSON, emitted as is: the counterpart of a Go value whose MarshalJSON returns
+ * bytes, as docker/cli's formatter contexts do (they marshal with HTML escaping on).
+ */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
+/** encoding/json's default (json.Marshal) escaping of <, > and &, for RawJson producers. */
+export function escapeHtmlJson(text: string): string {
+  return text.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+}
+
 function encodeString(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
@@ -65,6 +78,7 @@ function encode(v: unknown, seen: Set<object>): string | undefined {
       break;
   }
   const obj = v as object;
+  if (obj instanceof RawJson) return obj.text;
   if (seen.has(obj)) throw new JsonUnsupportedError('json: unsupported value: encountered a cycle');
   seen.add(obj);
   try {

@@ -62,6 +62,7 @@ test('estiba load, tag and images print what docker prints', async () => {
     ['images', '--no-trunc'],
     ['images', '--filter', 'reference=cli-test/*'],
     ['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}'],
+    ['images', '--format', '{{json .}}'],
     ['image', 'inspect', '-f', '{{.Id}} {{.Config.Cmd}} {{json .RootFS}}', 'busybox'],
     ['history', 'busybox'],
     ['history', '--no-trunc', '-q', 'busybox'],

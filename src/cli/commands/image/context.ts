@@ -1,4 +1,5 @@
 import type { HistoryResponseItem, ImageSummary } from '../../../api/types.js';
+import { RawJson, escapeHtmlJson } from '../../../template/json.js';
 import { ellipsis, humanSize, humanSizeWithPrecision, since, truncateId } from '../../format/units.js';
 
 /** Go's time.Time.String() for a Unix time, in UTC: "2024-01-01 00:00:00 +0000 UTC". */
@@ -39,6 +40,18 @@ export interface ImageRow {
 
 const NA = 'N/A';
 
+/**
+ * docker/cli's contexts marshal themselves with json.Marshal (sorted keys, HTML escaped):
+ * `{{json .}}` on a row prints that, not the template's own (unescaped) encoding.
+ */
+function withContextJson<T extends object>(row: T): T {
+  Object.defineProperty(row, 'toJSON', {
+    enumerable: false,
+    value: () => new RawJson(escapeHtmlJson(JSON.stringify(Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1)))))),
+  });
+  return row;
+}
+
 function splitRepoTag(repoTag: string): [string, string] {
   const at = repoTag.lastIndexOf('@');
   if (at >= 0) return [repoTag.slice(0, at), repoTag.slice(at + 1)];
@@ -52,7 +65,7 @@ export function imageRows(images: readonly ImageSummary[], o: { noTrunc: boolean
   const rows: ImageRow[] = [];
   for (const img of images) {
     // Keys in sorted order: `{{json .}}` prints them as docker does (Go marshals a sorted map).
-    const row = (Digest: string, Repository: string, Tag: string): ImageRow => ({
+    const row = (Digest: string, Repository: string, Tag: string): ImageRow => withContextJson({
       Containers: img.Containers < 0 ? NA : String(img.Containers),
       CreatedAt: goTimeString(img.Created),
       CreatedSince: since(img.Created, o.now),
