@@ -66,6 +66,10 @@ test('estiba load, tag and images print what docker prints', async () => {
     ['image', 'inspect', '-f', '{{.Id}} {{.Config.Cmd}} {{json .RootFS}}', 'busybox'],
     ['history', 'busybox'],
     ['history', '--no-trunc', '-q', 'busybox'],
+    ['history', '-H=false', 'busybox'],
+    ['images', '--digests'],
+    ['image', 'inspect', 'busybox'],
+    ['events', '--since', '1700000000', '--until', String(Math.floor(Date.now() / 1000)), '--filter', 'type=image'],
     ['system', 'df'],
   ]) {
     const ours = await estiba(...args);

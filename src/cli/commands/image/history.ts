@@ -3,6 +3,8 @@ import { printFormatted } from '../../render.js';
 import { HISTORY_HEADERS, historyRows } from './context.js';
 
 const DEFAULT_FORMAT = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+/** With -H=false docker shows the absolute time, under CREATED AT. */
+const RAW_FORMAT = 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
 
 export const imageHistory = defineCommand({
   path: ['image', 'history'],
@@ -24,7 +26,7 @@ export const imageHistory = defineCommand({
       for (const r of rows) ctx.io.stdout.write(`${r.ID}\n`);
       return 0;
     }
-    printFormatted(ctx, { format: v.format || DEFAULT_FORMAT, items: rows, headers: HISTORY_HEADERS });
+    printFormatted(ctx, { format: v.format || (v.human ? DEFAULT_FORMAT : RAW_FORMAT), items: rows, headers: HISTORY_HEADERS });
     return 0;
   },
 });

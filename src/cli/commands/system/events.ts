@@ -5,8 +5,9 @@ import { renderFormat } from '../../format/render.js';
 
 /** RFC 3339 with nanoseconds, as Go prints event times. */
 function eventTime(e: EventMessage): string {
-  const ms = Math.floor(e.timeNano / 1e6);
-  const nanos = String(Math.round(e.timeNano % 1e9)).padStart(9, '0');
+  // timeNano exceeds 2^53: only milliseconds survive JSON.parse, so print those exactly.
+  const ms = Math.round(e.timeNano / 1e6);
+  const nanos = String((ms % 1000) * 1e6).padStart(9, '0');
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${nanos}Z`);
 }
 
