@@ -292,12 +292,20 @@ export class Conmon {
     const pollMs = opts.pollMs ?? 500;
     let watcher: FSWatcher | undefined;
     let timer: NodeJS.Timeout | undefined;
+    // An inotify event may arrive while we are reading files below: remember it, so the next
+    // sleep is skipped instead of waiting out the poll interval.
+    let changed = false;
     let wake: () => void = () => {};
+    const onChange = () => {
+      changed = true;
+      wake();
+    };
     try {
-      watcher = watch(paths.exitDir, () => wake());
-      watcher.on('error', () => wake());
+      watcher = watch(paths.exitDir, onChange);
+      watcher.on('error', onChange);
       for (;;) {
         opts.signal?.throwIfAborted();
+        changed = false;
         const code = await this.exitCode(paths);
         if (code !== undefined) return code;
         const conmonPid = await readPid(paths.conmonPidFile).catch(() => undefined);
@@ -307,11 +315,13 @@ export class Conmon {
           if (last !== undefined) return last;
           throw new System(`conmon ${conmonPid} exited without recording an exit code (${paths.exitFile})`);
         }
+        if (changed) continue;
         await new Promise<void>((resolve) => {
           wake = resolve;
           timer = setTimeout(resolve, pollMs);
           opts.signal?.addEventListener('abort', () => resolve(), { once: true });
         });
+        wake = () => {};
         clearTimeout(timer);
       }
     } finally {
