@@ -143,6 +143,24 @@ for (const [name, make] of [['runc', runc], ['crun', crun]] as const) {
       assert.deepEqual(await logOf(b), { stdout: 'got ping\nrest\n', stderr: 'err\n' });
     });
 
+    test('terminal: a pty, resized through the ctl fifo, output on stdout with CRLF', async () => {
+      const id = `estiba-test-${name}-${process.pid}-${++seq}`;
+      const b = await makeBundle(scratch, id, await dockerLikeSpec(id, ['sh', '-c', 'stty size; tty; echo done'], [], { terminal: true }));
+      bundles.push(b);
+      const opts: ConmonCreateOptions = { id, bundle: b.bundle, exitDir: join(scratch.root, 'exits'), log: { driver: 'k8s-file', path: join(b.bundle, 'ctr.log') }, terminal: true, stdin: true };
+      const c = await conmon.create(opts);
+      const session = await conmon.attach(c);
+      let out = '';
+      session.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await conmon.resize(c, { height: 30, width: 100 });
+      await sleep(50); // conmon applies the resize from its event loop
+      await conmon.start(id);
+      assert.equal(await conmon.wait(c), 0);
+      await session.closed;
+      assert.equal(out, '30 100\r\n/dev/pts/0\r\ndone\r\n');
+      assert.equal((await logOf(b)).stdout.replace(/\r/g, ''), '30 100\n/dev/pts/0\ndone\n');
+    });
+
     test('a failing create rejects with the runtime error and leaves no conmon behind', async () => {
       const { opts } = await prepare(['/does-not-exist']);
       let created: CreatedContainer | undefined;
