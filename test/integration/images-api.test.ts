@@ -196,6 +196,20 @@ test('truncated archives and wrong digests are refused without a partial image',
   assert.deepEqual(await client.imageList({ all: true }), imagesBefore);
 });
 
+test('a body that is not a tar is refused at once, small or large, and the store is untouched', { timeout: 30_000 }, async () => {
+  const imagesBefore = await client.imageList({ all: true });
+  // Small enough to arrive whole, and big enough to still be in flight when the error is found.
+  for (const size of [2_600, 64 * 1024 * 1024]) {
+    const garbage = Buffer.alloc(size, 'this is not a tar archive\n');
+    const t0 = Date.now();
+    const r = await rawRequest('POST', '/v1.45/images/load', garbage);
+    assert.equal(r.status, 400, r.body);
+    assert.match(JSON.parse(r.body).message, /^invalid archive: /);
+    assert.ok(Date.now() - t0 < 10_000, `answered after ${Date.now() - t0} ms`);
+  }
+  assert.deepEqual(await client.imageList({ all: true }), imagesBefore);
+});
+
 test('events stream image actions with filters', async () => {
   const since = String(Math.floor(Date.now() / 1000) - 1);
   await client.imageTag('busybox', 'evt', 'one');
