@@ -10,7 +10,7 @@ import type {
 } from '../api/types.js';
 import type { ContainerConfig, ImageConfig } from '../oci/image.js';
 import { MediaType } from '../oci/image.js';
-import { familiarString, parseNormalizedReference, referenceString, type Reference } from '../oci/reference.js';
+import { familiarString, fullName, parseNormalizedReference, referenceString, type Reference } from '../oci/reference.js';
 import type { ContentStore } from '../store/content/store.js';
 import { chainIds, type LayerStore } from '../store/layers/store.js';
 import { applyLayer, compressionOf, diffIdOfTar } from '../store/layers/apply.js';
@@ -305,7 +305,7 @@ export class ImageService {
       const users = this.#o.usage?.containersUsing(image.id) ?? [];
       if (ref) {
         const full = referenceString(ref);
-        if (refs.length === 1 && users.length > 0 && !opts.force) {
+        if (!opts.force && users.length > 0 && isSingleReference(refs)) {
           throw new Conflict(
             `conflict: unable to remove repository reference "${name}" (must force) - container ${shortId(users[0]!.id)} is using its referenced image ${shortId(image.id)}`,
           );
@@ -313,32 +313,28 @@ export class ImageService {
         await meta.deleteRefs([full]);
         out.push({ Untagged: familiarString(ref) });
         this.#emit('untag', image.id, { name: familiarString(ref) });
-        // Digest references of the same repository go with the last tag, as in Docker.
-        const remaining = meta.refsOf(image.id);
-        if (remaining.some((r) => !r.includes('@'))) return out;
-        if (remaining.length > 0) {
-          await meta.deleteRefs(remaining);
-          for (const r of remaining) out.push({ Untagged: familiarString(parseNormalizedReference(r)) });
+        // Digest references of the repository go with its last tag, as in Docker; references
+        // in other repositories keep the image.
+        const remaining = meta.refsOf(image.id).map((r) => ({ full: r, ref: parseNormalizedReference(r) }));
+        const repo = fullName(ref);
+        if (ref.digest === undefined && !remaining.some((r) => r.ref.digest === undefined && fullName(r.ref) === repo)) {
+          const digests = remaining.filter((r) => r.ref.digest !== undefined && fullName(r.ref) === repo);
+          if (digests.length > 0) {
+            await meta.deleteRefs(digests.map((r) => r.full));
+            for (const r of digests) out.push({ Untagged: familiarString(r.ref) });
+          }
         }
-        if (users.length > 0) return out;
+        if (meta.refsOf(image.id).length > 0 || users.length > 0) return out;
       } else {
-        const repos = new Set(refs.map((r) => r.replace(/[:@].*$/, '').replace(/(:[^/]*)$/, '')));
-        if (!opts.force && repos.size > 1) {
-          throw new Conflict(
-            `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`,
-          );
-        }
+        // By ID (moby's ImageDelete): hard conflicts first; then, unless forced, the image may have
+        // at most one tag (plus digests of that repository) and no stopped container using it.
+        const conflict = (hard: boolean, why: string): InstanceType<typeof Conflict> =>
+          new Conflict(`conflict: unable to delete ${shortId(image.id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${why}`);
+        if (this.#hasChildren(image.id)) throw conflict(true, 'image has dependent child images');
         const running = users.find((u) => u.running);
-        if (running) {
-          throw new Conflict(
-            `conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${shortId(running.id)}`,
-          );
-        }
-        if (users.length > 0 && !opts.force) {
-          throw new Conflict(
-            `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is being used by stopped container ${shortId(users[0]!.id)}`,
-          );
-        }
+        if (running) throw conflict(true, `image is being used by running container ${shortId(running.id)}`);
+        if (!opts.force && refs.length > 0 && !isSingleReference(refs)) throw conflict(false, 'image is referenced in multiple repositories');
+        if (users.length > 0 && !opts.force) throw conflict(false, `image is being used by stopped container ${shortId(users[0]!.id)}`);
         await meta.deleteRefs(refs);
         for (const r of refs) {
           const f = familiarString(parseNormalizedReference(r));
@@ -347,10 +343,8 @@ export class ImageService {
         }
         if (users.length > 0) return out;
       }
-      if (this.#hasChildren(image.id)) {
-        if (ref) return out;
-        throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image has dependent child images`);
-      }
+      // The last reference went, but a child image still needs this one: keep it, quietly.
+      if (this.#hasChildren(image.id)) return out;
       out.push(...(await this.#deleteImage(image)));
       return out;
     });
@@ -633,6 +627,19 @@ export class ImageService {
     const { diffId } = await diffIdOfTar(this.#o.content.createReadStream(layer.blob));
     if (diffId !== layer.diffId) throw new DataLoss(`layer ${layer.blob} does not match diff ID ${layer.diffId}`);
   }
+}
+
+/**
+ * True when the references are one tag at most, plus digest references of that same repository
+ * (moby's isSingleReference): such an image may be removed by ID without force.
+ */
+function isSingleReference(refs: readonly string[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  const parsed = refs.map((r) => parseNormalizedReference(r));
+  const tags = parsed.filter((r) => r.digest === undefined);
+  if (tags.length > 1) return false;
+  const digestRepos = new Set(parsed.filter((r) => r.digest !== undefined).map(fullName));
+  return digestRepos.size === 1 && digestRepos.has(fullName(tags[0] ?? parsed[0]!));
 }
 
 async function readHead(stream: Readable): Promise<Buffer> {

@@ -81,6 +81,20 @@ test('tag, untag and delete follow Docker semantics', async () => {
   await assert.rejects(client.imageTag('busybox', 'Bad/Upper'), (e: unknown) => isInvalidParameter(e));
 });
 
+test('rmi by ID needs force for two tags, even in one repository', async () => {
+  const { archive, id, chainIds } = await buildImageArchive({ layers: [[{ name: 'rmi-by-id', content: 'x' }]], tag: 'rmi/a:1' });
+  await loadBuffer(archive);
+  await client.imageTag('rmi/a:1', 'rmi/a', '2');
+  const short = id.slice(7, 19);
+  await assert.rejects(client.imageRemove(short), (e: unknown) => {
+    assert.ok(isConflict(e));
+    assert.equal(messageOf(e), `conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
+    return true;
+  });
+  assert.deepEqual(await client.imageRemove('rmi/a:2'), [{ Untagged: 'rmi/a:2' }]);
+  assert.deepEqual(await client.imageRemove(short), [{ Untagged: 'rmi/a:1' }, { Deleted: id }, { Deleted: chainIds[0] }]);
+});
+
 test('save then load into a fresh daemon keeps the image ID', async () => {
   const id = (await client.imageInspect('busybox')).Id;
   const tar = await client.imageSave(['busybox:latest']);
