@@ -135,7 +135,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   const backend = {
     version: () => system.version(),
     info: () => system.info(),
-    diskUsage: () => system.diskUsage(),
+    diskUsage: (o: { withVirtualSize: boolean }) => system.diskUsage(o),
     events: eventsBackend.events,
   };
 

@@ -431,8 +431,11 @@ export class ImageService {
     return total;
   }
 
-  /** Image summaries for `system df`: container counts and the size shared with other images. */
-  async diskUsageImages(): Promise<ImageSummary[]> {
+  /**
+   * Image summaries for `system df`: container counts and the size shared with other images.
+   * API < 1.44 still carries VirtualSize, which the 20.10 CLI prints as the image's size.
+   */
+  async diskUsageImages(opts: { withVirtualSize?: boolean } = {}): Promise<ImageSummary[]> {
     const images = this.#o.meta.listImages();
     const owners = new Map<Digest, number>();
     const chains = new Map<Digest, Digest[]>();
@@ -443,7 +446,7 @@ export class ImageService {
     }
     const out: ImageSummary[] = [];
     for (const img of images) {
-      const s = await this.#summary(img, false);
+      const s = await this.#summary(img, opts.withVirtualSize ?? false);
       let shared = 0;
       for (const l of chains.get(img.id) ?? []) if ((owners.get(l) ?? 0) > 1) shared += await this.#layerSize(l);
       s.SharedSize = shared;

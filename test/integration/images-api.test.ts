@@ -238,6 +238,12 @@ test('system df and info report the images', async () => {
   const df = await client.systemDf();
   assert.ok(df.LayersSize > 0);
   assert.ok(df.Images.some((i) => i.RepoTags.includes('busybox:latest')));
+  // The 20.10 CLI prints an image's VirtualSize in `system df -v`; API < 1.44 carries it.
+  const old = JSON.parse((await rawRequest('GET', '/v1.41/system/df')).body) as { Images: { Size: number; VirtualSize?: number }[] };
+  assert.ok(old.Images.length > 0);
+  for (const i of old.Images) assert.equal(i.VirtualSize, i.Size);
+  const current = JSON.parse((await rawRequest('GET', '/v1.45/system/df')).body) as { Images: { VirtualSize?: number }[] };
+  for (const i of current.Images) assert.equal(i.VirtualSize, undefined);
   const info = await client.info();
   assert.equal(info.Driver, 'overlay2');
   assert.equal(info.DockerRootDir, d.dataRoot);
