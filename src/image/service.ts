@@ -227,7 +227,8 @@ export class ImageService {
       RepoTags: this.#repoTags(img.id),
       RepoDigests: this.#repoDigests(img),
       Parent: img.parent ?? '',
-      Comment: cfg.comment ?? '',
+      // Docker falls back to the last history entry's comment (import and commit messages live there).
+      Comment: cfg.comment || (cfg.history?.at(-1)?.comment ?? ''),
       Created: cfg.created ?? '0001-01-01T00:00:00Z',
       DockerVersion: cfg.docker_version ?? '',
       Author: cfg.author ?? '',

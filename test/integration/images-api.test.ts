@@ -136,6 +136,17 @@ test('import a rootfs tar with changes', async () => {
   assert.equal(insp.Config?.WorkingDir, '/tmp');
   assert.deepEqual(insp.Config?.ExposedPorts, { '8080/tcp': {} });
   assert.equal(insp.Comment, 'from a test');
+  // Without a message the comment is Docker's default, taken from the history as dockerd does.
+  const plain = await client.imageImport(Readable.from([rootfs]), {});
+  assert.equal((await client.imageInspect(plain)).Comment, 'Imported from -');
+  await client.imageRemove(plain);
+  // The busybox fixture's config has no comment of its own, only in its history.
+  assert.equal((await client.imageInspect('busybox')).Comment, 'estiba test fixture');
+  await assert.rejects(client.imageImport(Readable.from([rootfs]), { changes: ['BOGUS x'] }), (e: unknown) => {
+    assert.ok(isInvalidParameter(e));
+    assert.equal(messageOf(e), 'bogus is not a valid change command');
+    return true;
+  });
   assert.deepEqual((await client.imageRemove('imported:v2')).map((x) => Object.keys(x)[0]), ['Untagged', 'Deleted']); // its one layer is busybox's, shared, so it stays
 });
 
