@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { EventMessage } from '../api/types.js';
-import { isErrno } from '../errdefs/index.js';
+import { InvalidParameter, isErrno } from '../errdefs/index.js';
 import { ImageService } from '../image/service.js';
 import { ContentStore } from '../store/content/store.js';
 import { LayerStore } from '../store/layers/store.js';
@@ -13,7 +13,7 @@ import type { Logger } from '../util/logger.js';
 import type { Route } from '../server/context.js';
 import { systemRoutes } from '../server/routers/system.js';
 import { imageRoutes } from '../server/routers/images.js';
-import { EventBus, matchEvent, parseEventTime, validateEventFilters } from './events.js';
+import { EventBus, matchEvent, parseEventTime } from './events.js';
 import { SystemService } from './system.js';
 
 export const API_VERSION = '1.45';
@@ -88,10 +88,13 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       signal: AbortSignal;
       onEvent: (e: EventMessage) => Promise<void>;
     }): Promise<void> {
-      validateEventFilters(q.filters);
+      // Unknown filter keys match everything: dockerd does not validate them either.
       const now = new Date();
       const sinceNano = q.since ? parseEventTime(q.since, now) : undefined;
       const untilNano = q.until ? parseEventTime(q.until, now) : undefined;
+      if (untilNano !== undefined && untilNano < (sinceNano ?? 0)) {
+        throw new InvalidParameter(`\`since\` time (${q.since ?? ''}) cannot be after \`until\` time (${q.until ?? ''})`);
+      }
       const nowNano = now.getTime() * 1e6;
       // Subscribe before replaying so nothing published in between is lost.
       const queue: EventMessage[] = [];

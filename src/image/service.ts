@@ -81,8 +81,14 @@ export class ImageService {
     return (this.#o.now ?? (() => new Date()))();
   }
 
-  #emit(action: string, id: string, attrs: Record<string, string> = {}): void {
-    this.#o.emit?.(action, id, attrs);
+  /**
+   * Image events carry the image's labels and a `name` (the reference acted on, else the ID), as
+   * dockerd's LogImageEvent does, so that `docker events --filter label=…` sees them.
+   */
+  async #emit(action: string, id: Digest, name?: string): Promise<void> {
+    if (!this.#o.emit) return;
+    const labels = (await this.#o.content.has(id)) ? ((await this.config(id)).config?.Labels ?? {}) : {};
+    this.#o.emit(action, id, { ...labels, name: name ?? id });
   }
 
   /** Start-up: finish interrupted tag transactions, drop broken images, collect garbage. */
@@ -291,7 +297,7 @@ export class ImageService {
     const { meta } = this.#o;
     for (const target of targets) {
       await meta.setRef(referenceString(target), img.id);
-      this.#emit('tag', img.id, { name: familiarString(target) });
+      await this.#emit('tag', img.id, familiarString(target));
     }
     const cur = meta.getImage(img.id);
     if (cur) await meta.putImage({ ...cur, lastTagTime: this.#now.toISOString() });
@@ -313,7 +319,7 @@ export class ImageService {
         }
         await meta.deleteRefs([full]);
         out.push({ Untagged: familiarString(ref) });
-        this.#emit('untag', image.id, { name: familiarString(ref) });
+        await this.#emit('untag', image.id, familiarString(ref));
         // Digest references of the repository go with its last tag, as in Docker; references
         // in other repositories keep the image.
         const remaining = meta.refsOf(image.id).map((r) => ({ full: r, ref: parseNormalizedReference(r) }));
@@ -340,7 +346,7 @@ export class ImageService {
         for (const r of refs) {
           const f = familiarString(parseNormalizedReference(r));
           out.push({ Untagged: f });
-          this.#emit('untag', image.id, { name: f });
+          await this.#emit('untag', image.id, f);
         }
         if (users.length > 0) return out;
       }
@@ -359,7 +365,8 @@ export class ImageService {
     await this.#o.meta.deleteImage(image.id);
     this.#sizes.delete(image.id);
     this.#configs.delete(image.id);
-    this.#emit('delete', image.id);
+    // Gone already, so without its labels (as in dockerd).
+    this.#o.emit?.('delete', image.id, { name: image.id });
     const out: ImageDeleteResponseItem[] = [{ Deleted: image.id }];
     const removedLayers = await this.#collectGarbage();
     for (const c of chainIds(image.layers.map((l) => l.diffId)).reverse()) {
@@ -507,7 +514,7 @@ export class ImageService {
         }
       }
       await this.#commitTags(record, ai.tags);
-      this.#emit('load', record.id, {});
+      await this.#emit('load', record.id);
       messages.push(...moved);
       if (ai.tags.length === 0) messages.push(`Loaded image ID: ${record.id}`);
       for (const t of ai.tags) messages.push(`Loaded image: ${familiarString(t)}`);
@@ -568,7 +575,7 @@ export class ImageService {
       }
       if (ref && ref.digest === undefined) item.tags.push(ref);
     }
-    for (const item of byId.values()) this.#emit('save', item.image.id, {});
+    for (const item of byId.values()) await this.#emit('save', item.image.id);
     await writeArchive({ items: [...byId.values()], content: this.#o.content, out, signal: opts.signal });
   }
 
@@ -623,7 +630,7 @@ export class ImageService {
     };
     await this.#o.meta.putImage(record);
     await this.#commitTags(record, target ? [target] : []);
-    this.#emit('import', id, {});
+    await this.#emit('import', id);
     return id;
   }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import { EngineClient } from '../../src/client/client.js';
+import type { EventMessage } from '../../src/api/types.js';
 import { isNotFound, isInvalidParameter, isConflict, messageOf } from '../../src/errdefs/index.js';
 import { buildImageArchive, busyboxImageParts, writeBusyboxArchive, writeOciLayout, packTar, readTar } from '../fixtures/images.js';
 import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
@@ -243,6 +244,35 @@ test('events stream image actions with filters', async () => {
   const seen: string[] = [];
   await client.events({ since, until, filters: new Map([['type', ['image']], ['image', ['evt']]]) }, (e) => seen.push(`${e.Action} ${e.Actor.Attributes.name ?? ''}`));
   assert.deepEqual(seen, ['tag evt:one', 'untag evt:one']);
+});
+
+test('image events carry labels and a name, unknown filter keys are ignored, since after until is refused', async () => {
+  const since = (Date.now() / 1000 - 1).toFixed(3);
+  const { archive, id } = await buildImageArchive({
+    layers: [[{ name: 'evl', content: 'labels' }]],
+    config: { config: { Labels: { 'com.example.team': 'blue' } } },
+    tag: 'evl:1',
+  });
+  await loadBuffer(archive);
+  await client.imageTag('evl:1', 'evl', '2');
+  await client.imageRemove('evl:2');
+  const saved = await client.imageSave(['evl:1']);
+  for await (const _ of saved) void _;
+  await client.imageRemove('evl:1');
+  const until = (Date.now() / 1000 + 0.05).toFixed(3);
+  const seen: string[] = [];
+  const show = (e: EventMessage): void => {
+    seen.push(`${e.Action} ${JSON.stringify(e.Actor.Attributes)}`);
+  };
+  await client.events({ since, until, filters: new Map([['label', ['com.example.team=blue']], ['no-such-key', ['x']]]) }, show);
+  const named = (name: string): string => JSON.stringify({ 'com.example.team': 'blue', name });
+  assert.deepEqual(seen, [`load ${named(id)}`, `tag ${named('evl:2')}`, `untag ${named('evl:2')}`, `save ${named(id)}`, `untag ${named('evl:1')}`]);
+  seen.length = 0;
+  await client.events({ since, until, filters: new Map([['image', [id]], ['event', ['delete']]]) }, show);
+  assert.deepEqual(seen, [`delete ${JSON.stringify({ name: id })}`]);
+  const r = await rawRequest('GET', `/events?since=${until}&until=${since}`);
+  assert.equal(r.status, 400);
+  assert.equal(JSON.parse(r.body).message, `\`since\` time (${until}) cannot be after \`until\` time (${since})`);
 });
 
 test('system df and info report the images', async () => {
