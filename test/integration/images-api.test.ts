@@ -72,7 +72,14 @@ test('load a docker-archive: listed, inspected, history, image ID = config diges
 test('tag, untag and delete follow Docker semantics', async () => {
   await client.imageTag('busybox', 'example.com:5000/team/bb', 'v1');
   const insp = await client.imageInspect('busybox');
-  assert.deepEqual(insp.RepoTags.sort(), ['busybox:latest', 'example.com:5000/team/bb:v1']);
+  // In the order of their full names (docker.io/library/busybox:latest < example.com:5000/…), as dockerd lists them.
+  assert.deepEqual(insp.RepoTags, ['busybox:latest', 'example.com:5000/team/bb:v1']);
+  await client.imageTag('busybox', 'zz/bb', '1');
+  await client.imageTag('busybox', 'aa/bb', '1');
+  // docker.io/aa/… < docker.io/library/… < docker.io/zz/… < example.com:5000/…
+  assert.deepEqual((await client.imageInspect('busybox')).RepoTags, ['aa/bb:1', 'busybox:latest', 'zz/bb:1', 'example.com:5000/team/bb:v1']);
+  await client.imageRemove('zz/bb:1');
+  await client.imageRemove('aa/bb:1');
   await assert.rejects(client.imageRemove(insp.Id.slice(7, 19)), (e: unknown) => {
     assert.ok(isConflict(e));
     assert.match(messageOf(e), /must be forced\) - image is referenced in multiple repositories/);
