@@ -111,23 +111,29 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
           }
         }
         if (untilNano !== undefined && untilNano <= nowNano) return;
-        const deadline = untilNano === undefined ? undefined : (untilNano - nowNano) / 1e6;
-        const timer = deadline === undefined ? undefined : setTimeout(() => wake?.(), deadline);
         const stop = new Promise<void>((resolve) => q.signal.addEventListener('abort', () => resolve(), { once: true }));
-        try {
-          for (;;) {
-            while (queue.length > 0) {
-              const e = queue.shift()!;
-              if (untilNano !== undefined && e.timeNano > untilNano) return;
-              await q.onEvent(e);
-            }
-            if (q.signal.aborted) return;
-            if (untilNano !== undefined && Date.now() * 1e6 >= untilNano) return;
-            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop]);
-            wake = undefined;
+        for (;;) {
+          while (queue.length > 0) {
+            const e = queue.shift()!;
+            if (untilNano !== undefined && e.timeNano > untilNano) return;
+            await q.onEvent(e);
           }
-        } finally {
-          if (timer) clearTimeout(timer);
+          if (q.signal.aborted) return;
+          // The deadline is armed afresh for every wait: a timer set once could fire while an event
+          // was being written (nobody waiting) or a little before the clock reached `until`, and
+          // the stream would then wait forever.
+          const left = untilNano === undefined ? undefined : untilNano / 1e6 - Date.now();
+          if (left !== undefined && left <= 0) return;
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => {
+              wake = resolve;
+              if (left !== undefined) timer = setTimeout(resolve, Math.ceil(left) + 1);
+            }),
+            stop,
+          ]);
+          clearTimeout(timer);
+          wake = undefined;
         }
       } finally {
         unsubscribe();
