@@ -18,6 +18,7 @@ import type { ImageLayer, ImageMetadataStore, ImageRecord } from '../store/metad
 import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { sha256, type Digest } from '../util/digest.js';
+import { formatRfc3339Nano, rfc3339Nano } from '../util/time.js';
 import { readArchive } from './archive-read.js';
 import { parseArchiveImages, type ArchiveImage } from './archive-parse.js';
 import { writeArchive, type SaveItem } from './archive-write.js';
@@ -235,7 +236,7 @@ export class ImageService {
       Parent: img.parent ?? '',
       // Docker falls back to the last history entry's comment (import and commit messages live there).
       Comment: cfg.comment || (cfg.history?.at(-1)?.comment ?? ''),
-      Created: cfg.created ?? '0001-01-01T00:00:00Z',
+      Created: cfg.created ? rfc3339Nano(cfg.created) : '0001-01-01T00:00:00Z',
       DockerVersion: cfg.docker_version ?? '',
       Author: cfg.author ?? '',
       Config: cfg.config ?? null,
@@ -244,7 +245,7 @@ export class ImageService {
       Size: size,
       GraphDriver: { Name: this.#o.graphDriverName ?? 'overlay2', Data: dirs.length > 0 ? graphData : null },
       RootFS: { Type: 'layers', Layers: img.layers.map((l) => l.diffId) },
-      Metadata: { LastTagTime: img.lastTagTime ?? '0001-01-01T00:00:00Z' },
+      Metadata: { LastTagTime: img.lastTagTime ? rfc3339Nano(img.lastTagTime) : '0001-01-01T00:00:00Z' },
     };
     if (cfg.variant) out.Variant = cfg.variant;
     if (cfg['os.version']) out.OsVersion = cfg['os.version'];
@@ -300,7 +301,7 @@ export class ImageService {
       await this.#emit('tag', img.id, familiarString(target));
     }
     const cur = meta.getImage(img.id);
-    if (cur) await meta.putImage({ ...cur, lastTagTime: this.#now.toISOString() });
+    if (cur) await meta.putImage({ ...cur, lastTagTime: formatRfc3339Nano(this.#now) });
   }
 
   async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
@@ -559,7 +560,7 @@ export class ImageService {
     for (const t of tags) await meta.setRef(referenceString(t), record.id);
     const cur = meta.getImage(record.id)!;
     const { pendingRefs: _done, ...rest } = cur;
-    await meta.putImage({ ...rest, lastTagTime: this.#now.toISOString() });
+    await meta.putImage({ ...rest, lastTagTime: formatRfc3339Nano(this.#now) });
   }
 
   /** `docker save`: names are references or IDs; a reference saves that tag with the image. */
@@ -605,7 +606,7 @@ export class ImageService {
       diffId,
       apply: (dest) => applyLayer({ input: this.#o.content.createReadStream(blob.digest), dest, signal: opts.signal }),
     });
-    const created = this.#now.toISOString();
+    const created = formatRfc3339Nano(this.#now);
     const [os, arch] = (opts.platform || 'linux/amd64').split('/');
     const containerConfig: ContainerConfig = applyChanges({}, opts.changes ?? []);
     const cfg: ImageConfig = {

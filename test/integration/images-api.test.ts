@@ -120,6 +120,15 @@ test('save then load into a fresh daemon keeps the image ID', async () => {
   }
 });
 
+test('times are shown as Go RFC3339Nano, as dockerd shows them', async () => {
+  const { archive } = await buildImageArchive({ layers: [[{ name: 't', content: 't' }]], config: { created: '2026-11-22T16:51:04.040Z' }, tag: 'times:1' });
+  await loadBuffer(archive);
+  const insp = await client.imageInspect('times:1');
+  assert.equal(insp.Created, '2026-11-22T16:51:04.04Z');
+  assert.match(insp.Metadata.LastTagTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/);
+  await client.imageRemove('times:1');
+});
+
 test('load an OCI image layout tar', async () => {
   const dir = join(work, 'oci.tar');
   const info = await writeOciLayout(dir, { tag: 'oci/busybox:1.0' });
