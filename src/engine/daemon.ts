@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { EventMessage } from '../api/types.js';
-import { isErrno } from '../errdefs/index.js';
+import { InvalidParameter, isErrno } from '../errdefs/index.js';
 import { ImageService } from '../image/service.js';
 import { ContentStore } from '../store/content/store.js';
 import { LayerStore } from '../store/layers/store.js';
@@ -13,7 +13,7 @@ import type { Logger } from '../util/logger.js';
 import type { Route } from '../server/context.js';
 import { systemRoutes } from '../server/routers/system.js';
 import { imageRoutes } from '../server/routers/images.js';
-import { EventBus, matchEvent, parseEventTime, validateEventFilters } from './events.js';
+import { EventBus, matchEvent, parseEventTime } from './events.js';
 import { SystemService } from './system.js';
 
 export const API_VERSION = '1.45';
@@ -88,10 +88,13 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       signal: AbortSignal;
       onEvent: (e: EventMessage) => Promise<void>;
     }): Promise<void> {
-      validateEventFilters(q.filters);
+      // Unknown filter keys match everything: dockerd does not validate them either.
       const now = new Date();
       const sinceNano = q.since ? parseEventTime(q.since, now) : undefined;
       const untilNano = q.until ? parseEventTime(q.until, now) : undefined;
+      if (untilNano !== undefined && untilNano < (sinceNano ?? 0)) {
+        throw new InvalidParameter(`\`since\` time (${q.since ?? ''}) cannot be after \`until\` time (${q.until ?? ''})`);
+      }
       const nowNano = now.getTime() * 1e6;
       // Subscribe before replaying so nothing published in between is lost.
       const queue: EventMessage[] = [];
@@ -108,23 +111,29 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
           }
         }
         if (untilNano !== undefined && untilNano <= nowNano) return;
-        const deadline = untilNano === undefined ? undefined : (untilNano - nowNano) / 1e6;
-        const timer = deadline === undefined ? undefined : setTimeout(() => wake?.(), deadline);
         const stop = new Promise<void>((resolve) => q.signal.addEventListener('abort', () => resolve(), { once: true }));
-        try {
-          for (;;) {
-            while (queue.length > 0) {
-              const e = queue.shift()!;
-              if (untilNano !== undefined && e.timeNano > untilNano) return;
-              await q.onEvent(e);
-            }
-            if (q.signal.aborted) return;
-            if (untilNano !== undefined && Date.now() * 1e6 >= untilNano) return;
-            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), stop]);
-            wake = undefined;
+        for (;;) {
+          while (queue.length > 0) {
+            const e = queue.shift()!;
+            if (untilNano !== undefined && e.timeNano > untilNano) return;
+            await q.onEvent(e);
           }
-        } finally {
-          if (timer) clearTimeout(timer);
+          if (q.signal.aborted) return;
+          // The deadline is armed afresh for every wait: a timer set once could fire while an event
+          // was being written (nobody waiting) or a little before the clock reached `until`, and
+          // the stream would then wait forever.
+          const left = untilNano === undefined ? undefined : untilNano / 1e6 - Date.now();
+          if (left !== undefined && left <= 0) return;
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => {
+              wake = resolve;
+              if (left !== undefined) timer = setTimeout(resolve, Math.ceil(left) + 1);
+            }),
+            stop,
+          ]);
+          clearTimeout(timer);
+          wake = undefined;
         }
       } finally {
         unsubscribe();
@@ -135,7 +144,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   const backend = {
     version: () => system.version(),
     info: () => system.info(),
-    diskUsage: () => system.diskUsage(),
+    diskUsage: (o: { withVirtualSize: boolean }) => system.diskUsage(o),
     events: eventsBackend.events,
   };
 

@@ -1,8 +1,6 @@
 import type { EventMessage, Filters } from '../api/types.js';
 import { InvalidParameter } from '../errdefs/index.js';
 
-const EVENT_FILTERS = ['type', 'event', 'image', 'container', 'label', 'volume', 'network', 'daemon', 'scope', 'plugin', 'node', 'service', 'secret', 'config'];
-
 export type EventListener = (e: EventMessage) => void;
 
 /**
@@ -55,10 +53,6 @@ export class EventBus {
     this.#listeners.add(l);
     return () => this.#listeners.delete(l);
   }
-}
-
-export function validateEventFilters(f: Filters): void {
-  for (const k of f.keys()) if (!EVENT_FILTERS.includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
 }
 
 /** Docker's events filter semantics: OR within a key, AND across keys. */

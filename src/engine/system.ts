@@ -172,8 +172,8 @@ export class SystemService {
     };
   }
 
-  async diskUsage(): Promise<SystemDfResponse> {
-    const images = await this.#o.images.diskUsageImages();
+  async diskUsage(opts: { withVirtualSize?: boolean } = {}): Promise<SystemDfResponse> {
+    const images = await this.#o.images.diskUsageImages(opts);
     return {
       LayersSize: await this.#o.images.layersSize(),
       Images: images,

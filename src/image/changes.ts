@@ -46,7 +46,8 @@ export function applyChanges(config: ContainerConfig, changes: readonly string[]
     const m = /^(\S+)\s*(.*)$/s.exec(trimmed);
     const instruction = m![1]!.toUpperCase();
     const rest = m![2] ?? '';
-    if (!ALLOWED.includes(instruction)) throw new InvalidParameter(`${instruction} is not a valid change command`);
+    // Docker names the instruction in lower case here, whatever case it was given in.
+    if (!ALLOWED.includes(instruction)) throw new InvalidParameter(`${instruction.toLowerCase()} is not a valid change command`);
     switch (instruction) {
       case 'CMD':
         out.Cmd = commandArgs(rest);

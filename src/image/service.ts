@@ -10,7 +10,7 @@ import type {
 } from '../api/types.js';
 import type { ContainerConfig, ImageConfig } from '../oci/image.js';
 import { MediaType } from '../oci/image.js';
-import { familiarString, parseNormalizedReference, referenceString, type Reference } from '../oci/reference.js';
+import { familiarString, fullName, parseNormalizedReference, referenceString, type Reference } from '../oci/reference.js';
 import type { ContentStore } from '../store/content/store.js';
 import { chainIds, type LayerStore } from '../store/layers/store.js';
 import { applyLayer, compressionOf, diffIdOfTar } from '../store/layers/apply.js';
@@ -18,6 +18,7 @@ import type { ImageLayer, ImageMetadataStore, ImageRecord } from '../store/metad
 import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { sha256, type Digest } from '../util/digest.js';
+import { formatRfc3339Nano, rfc3339Nano } from '../util/time.js';
 import { readArchive } from './archive-read.js';
 import { parseArchiveImages, type ArchiveImage } from './archive-parse.js';
 import { writeArchive, type SaveItem } from './archive-write.js';
@@ -81,8 +82,14 @@ export class ImageService {
     return (this.#o.now ?? (() => new Date()))();
   }
 
-  #emit(action: string, id: string, attrs: Record<string, string> = {}): void {
-    this.#o.emit?.(action, id, attrs);
+  /**
+   * Image events carry the image's labels and a `name` (the reference acted on, else the ID), as
+   * dockerd's LogImageEvent does, so that `docker events --filter label=…` sees them.
+   */
+  async #emit(action: string, id: Digest, name?: string): Promise<void> {
+    if (!this.#o.emit) return;
+    const labels = (await this.#o.content.has(id)) ? ((await this.config(id)).config?.Labels ?? {}) : {};
+    this.#o.emit(action, id, { ...labels, name: name ?? id });
   }
 
   /** Start-up: finish interrupted tag transactions, drop broken images, collect garbage. */
@@ -227,8 +234,9 @@ export class ImageService {
       RepoTags: this.#repoTags(img.id),
       RepoDigests: this.#repoDigests(img),
       Parent: img.parent ?? '',
-      Comment: cfg.comment ?? '',
-      Created: cfg.created ?? '0001-01-01T00:00:00Z',
+      // Docker falls back to the last history entry's comment (import and commit messages live there).
+      Comment: cfg.comment || (cfg.history?.at(-1)?.comment ?? ''),
+      Created: cfg.created ? rfc3339Nano(cfg.created) : '0001-01-01T00:00:00Z',
       DockerVersion: cfg.docker_version ?? '',
       Author: cfg.author ?? '',
       Config: cfg.config ?? null,
@@ -237,7 +245,7 @@ export class ImageService {
       Size: size,
       GraphDriver: { Name: this.#o.graphDriverName ?? 'overlay2', Data: dirs.length > 0 ? graphData : null },
       RootFS: { Type: 'layers', Layers: img.layers.map((l) => l.diffId) },
-      Metadata: { LastTagTime: img.lastTagTime ?? '0001-01-01T00:00:00Z' },
+      Metadata: { LastTagTime: img.lastTagTime ? rfc3339Nano(img.lastTagTime) : '0001-01-01T00:00:00Z' },
     };
     if (cfg.variant) out.Variant = cfg.variant;
     if (cfg['os.version']) out.OsVersion = cfg['os.version'];
@@ -290,10 +298,10 @@ export class ImageService {
     const { meta } = this.#o;
     for (const target of targets) {
       await meta.setRef(referenceString(target), img.id);
-      this.#emit('tag', img.id, { name: familiarString(target) });
+      await this.#emit('tag', img.id, familiarString(target));
     }
     const cur = meta.getImage(img.id);
-    if (cur) await meta.putImage({ ...cur, lastTagTime: this.#now.toISOString() });
+    if (cur) await meta.putImage({ ...cur, lastTagTime: formatRfc3339Nano(this.#now) });
   }
 
   async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
@@ -305,52 +313,46 @@ export class ImageService {
       const users = this.#o.usage?.containersUsing(image.id) ?? [];
       if (ref) {
         const full = referenceString(ref);
-        if (refs.length === 1 && users.length > 0 && !opts.force) {
+        if (!opts.force && users.length > 0 && isSingleReference(refs)) {
           throw new Conflict(
             `conflict: unable to remove repository reference "${name}" (must force) - container ${shortId(users[0]!.id)} is using its referenced image ${shortId(image.id)}`,
           );
         }
         await meta.deleteRefs([full]);
         out.push({ Untagged: familiarString(ref) });
-        this.#emit('untag', image.id, { name: familiarString(ref) });
-        // Digest references of the same repository go with the last tag, as in Docker.
-        const remaining = meta.refsOf(image.id);
-        if (remaining.some((r) => !r.includes('@'))) return out;
-        if (remaining.length > 0) {
-          await meta.deleteRefs(remaining);
-          for (const r of remaining) out.push({ Untagged: familiarString(parseNormalizedReference(r)) });
+        await this.#emit('untag', image.id, familiarString(ref));
+        // Digest references of the repository go with its last tag, as in Docker; references
+        // in other repositories keep the image.
+        const remaining = meta.refsOf(image.id).map((r) => ({ full: r, ref: parseNormalizedReference(r) }));
+        const repo = fullName(ref);
+        if (ref.digest === undefined && !remaining.some((r) => r.ref.digest === undefined && fullName(r.ref) === repo)) {
+          const digests = remaining.filter((r) => r.ref.digest !== undefined && fullName(r.ref) === repo);
+          if (digests.length > 0) {
+            await meta.deleteRefs(digests.map((r) => r.full));
+            for (const r of digests) out.push({ Untagged: familiarString(r.ref) });
+          }
         }
-        if (users.length > 0) return out;
+        if (meta.refsOf(image.id).length > 0 || users.length > 0) return out;
       } else {
-        const repos = new Set(refs.map((r) => r.replace(/[:@].*$/, '').replace(/(:[^/]*)$/, '')));
-        if (!opts.force && repos.size > 1) {
-          throw new Conflict(
-            `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`,
-          );
-        }
+        // By ID (moby's ImageDelete): hard conflicts first; then, unless forced, the image may have
+        // at most one tag (plus digests of that repository) and no stopped container using it.
+        const conflict = (hard: boolean, why: string): InstanceType<typeof Conflict> =>
+          new Conflict(`conflict: unable to delete ${shortId(image.id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${why}`);
+        if (this.#hasChildren(image.id)) throw conflict(true, 'image has dependent child images');
         const running = users.find((u) => u.running);
-        if (running) {
-          throw new Conflict(
-            `conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${shortId(running.id)}`,
-          );
-        }
-        if (users.length > 0 && !opts.force) {
-          throw new Conflict(
-            `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is being used by stopped container ${shortId(users[0]!.id)}`,
-          );
-        }
+        if (running) throw conflict(true, `image is being used by running container ${shortId(running.id)}`);
+        if (!opts.force && refs.length > 0 && !isSingleReference(refs)) throw conflict(false, 'image is referenced in multiple repositories');
+        if (users.length > 0 && !opts.force) throw conflict(false, `image is being used by stopped container ${shortId(users[0]!.id)}`);
         await meta.deleteRefs(refs);
         for (const r of refs) {
           const f = familiarString(parseNormalizedReference(r));
           out.push({ Untagged: f });
-          this.#emit('untag', image.id, { name: f });
+          await this.#emit('untag', image.id, f);
         }
         if (users.length > 0) return out;
       }
-      if (this.#hasChildren(image.id)) {
-        if (ref) return out;
-        throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image has dependent child images`);
-      }
+      // The last reference went, but a child image still needs this one: keep it, quietly.
+      if (this.#hasChildren(image.id)) return out;
       out.push(...(await this.#deleteImage(image)));
       return out;
     });
@@ -364,7 +366,8 @@ export class ImageService {
     await this.#o.meta.deleteImage(image.id);
     this.#sizes.delete(image.id);
     this.#configs.delete(image.id);
-    this.#emit('delete', image.id);
+    // Gone already, so without its labels (as in dockerd).
+    this.#o.emit?.('delete', image.id, { name: image.id });
     const out: ImageDeleteResponseItem[] = [{ Deleted: image.id }];
     const removedLayers = await this.#collectGarbage();
     for (const c of chainIds(image.layers.map((l) => l.diffId)).reverse()) {
@@ -437,8 +440,11 @@ export class ImageService {
     return total;
   }
 
-  /** Image summaries for `system df`: container counts and the size shared with other images. */
-  async diskUsageImages(): Promise<ImageSummary[]> {
+  /**
+   * Image summaries for `system df`: container counts and the size shared with other images.
+   * API < 1.44 still carries VirtualSize, which the 20.10 CLI prints as the image's size.
+   */
+  async diskUsageImages(opts: { withVirtualSize?: boolean } = {}): Promise<ImageSummary[]> {
     const images = this.#o.meta.listImages();
     const owners = new Map<Digest, number>();
     const chains = new Map<Digest, Digest[]>();
@@ -449,7 +455,7 @@ export class ImageService {
     }
     const out: ImageSummary[] = [];
     for (const img of images) {
-      const s = await this.#summary(img, false);
+      const s = await this.#summary(img, opts.withVirtualSize ?? false);
       let shared = 0;
       for (const l of chains.get(img.id) ?? []) if ((owners.get(l) ?? 0) > 1) shared += await this.#layerSize(l);
       s.SharedSize = shared;
@@ -509,7 +515,7 @@ export class ImageService {
         }
       }
       await this.#commitTags(record, ai.tags);
-      this.#emit('load', record.id, {});
+      await this.#emit('load', record.id);
       messages.push(...moved);
       if (ai.tags.length === 0) messages.push(`Loaded image ID: ${record.id}`);
       for (const t of ai.tags) messages.push(`Loaded image: ${familiarString(t)}`);
@@ -554,7 +560,7 @@ export class ImageService {
     for (const t of tags) await meta.setRef(referenceString(t), record.id);
     const cur = meta.getImage(record.id)!;
     const { pendingRefs: _done, ...rest } = cur;
-    await meta.putImage({ ...rest, lastTagTime: this.#now.toISOString() });
+    await meta.putImage({ ...rest, lastTagTime: formatRfc3339Nano(this.#now) });
   }
 
   /** `docker save`: names are references or IDs; a reference saves that tag with the image. */
@@ -570,7 +576,7 @@ export class ImageService {
       }
       if (ref && ref.digest === undefined) item.tags.push(ref);
     }
-    for (const item of byId.values()) this.#emit('save', item.image.id, {});
+    for (const item of byId.values()) await this.#emit('save', item.image.id);
     await writeArchive({ items: [...byId.values()], content: this.#o.content, out, signal: opts.signal });
   }
 
@@ -600,7 +606,7 @@ export class ImageService {
       diffId,
       apply: (dest) => applyLayer({ input: this.#o.content.createReadStream(blob.digest), dest, signal: opts.signal }),
     });
-    const created = this.#now.toISOString();
+    const created = formatRfc3339Nano(this.#now);
     const [os, arch] = (opts.platform || 'linux/amd64').split('/');
     const containerConfig: ContainerConfig = applyChanges({}, opts.changes ?? []);
     const cfg: ImageConfig = {
@@ -625,7 +631,7 @@ export class ImageService {
     };
     await this.#o.meta.putImage(record);
     await this.#commitTags(record, target ? [target] : []);
-    this.#emit('import', id, {});
+    await this.#emit('import', id);
     return id;
   }
 
@@ -633,6 +639,19 @@ export class ImageService {
     const { diffId } = await diffIdOfTar(this.#o.content.createReadStream(layer.blob));
     if (diffId !== layer.diffId) throw new DataLoss(`layer ${layer.blob} does not match diff ID ${layer.diffId}`);
   }
+}
+
+/**
+ * True when the references are one tag at most, plus digest references of that same repository
+ * (moby's isSingleReference): such an image may be removed by ID without force.
+ */
+function isSingleReference(refs: readonly string[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  const parsed = refs.map((r) => parseNormalizedReference(r));
+  const tags = parsed.filter((r) => r.digest === undefined);
+  if (tags.length > 1) return false;
+  const digestRepos = new Set(parsed.filter((r) => r.digest !== undefined).map(fullName));
+  return digestRepos.size === 1 && digestRepos.has(fullName(tags[0] ?? parsed[0]!));
 }
 
 async function readHead(stream: Readable): Promise<Buffer> {

@@ -31,7 +31,9 @@ export interface ImagesBackend {
 
 /** Consume what is left of an upload so the client reads our error instead of a broken pipe. */
 async function drain(req: Readable): Promise<void> {
-  if (req.readableEnded) return;
+  // A reader that failed may have destroyed the request already: its 'close' has been and gone,
+  // and the HTTP parser discards whatever body is still to come.
+  if (req.readableEnded || req.destroyed) return;
   req.resume();
   await new Promise<void>((resolve) => {
     req.once('end', resolve);

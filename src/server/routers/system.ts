@@ -2,12 +2,14 @@ import type { EventMessage, SystemDfResponse, SystemVersion } from '../../api/ty
 import { parseFilters } from '../../api/filters.js';
 import type { Route, RequestContext } from '../context.js';
 import { JsonStream, writeJson } from '../body.js';
+import { versionLess } from '../version.js';
 
 /** What the system router needs from the engine. */
 export interface SystemBackend {
   version(): SystemVersion;
   info(): Promise<Record<string, unknown>>;
-  diskUsage(): Promise<SystemDfResponse>;
+  /** `withVirtualSize`: API < 1.44, whose image summaries still carry VirtualSize. */
+  diskUsage(opts: { withVirtualSize: boolean }): Promise<SystemDfResponse>;
 }
 
 export interface EventsBackend {
@@ -35,7 +37,11 @@ export function systemRoutes(b: SystemBackend & EventsBackend, opts: { apiVersio
     { method: 'HEAD', path: '/_ping', handler: ping },
     { method: 'GET', path: '/version', handler: async (ctx) => writeJson(ctx.res, 200, b.version()) },
     { method: 'GET', path: '/info', handler: async (ctx) => writeJson(ctx.res, 200, await b.info()) },
-    { method: 'GET', path: '/system/df', handler: async (ctx) => writeJson(ctx.res, 200, await b.diskUsage()) },
+    {
+      method: 'GET',
+      path: '/system/df',
+      handler: async (ctx) => writeJson(ctx.res, 200, await b.diskUsage({ withVirtualSize: versionLess(ctx.apiVersion, '1.44') })),
+    },
     {
       method: 'GET',
       path: '/events',

@@ -28,7 +28,11 @@ export interface LayerEntry {
 export interface LayerSummary {
   /** sha256 of the whole uncompressed stream, trailing padding included. */
   diffId: Digest;
-  /** Sum of the sizes of regular files. */
+  /**
+   * The layer's size as Docker reports it (moby's directory.Size over the unpacked layer): regular
+   * files plus symlinks (an lstat size is the length of the target), hardlinks and zero-size
+   * entries adding nothing.
+   */
   size: number;
 }
 
@@ -73,6 +77,7 @@ export async function scanLayer(opts: ScanOptions): Promise<LayerSummary> {
       try {
         const header = stream.header;
         if (header.type === 'file' || header.type === 'contiguous-file') size += header.size;
+        else if (header.type === 'symlink') size += Buffer.byteLength(header.linkname ?? '');
         const pax = paxRecords(header.pax);
         await opts.onEntry({ header, pax, xattrs: rawXattrs(index, stream.offset, pax), data: () => chunks(stream) });
         // Whatever the callback left unread is skipped.

@@ -10,7 +10,7 @@ export interface LayerRecord {
   chainId: Digest;
   diffId: Digest;
   parent?: Digest;
-  /** Bytes of regular-file content in this layer alone. */
+  /** This layer's own size as Docker reports it: regular files and symlink targets (see LayerSummary). */
   size: number;
 }
 

@@ -89,10 +89,11 @@ export class ImageMetadataStore {
     return this.#refs;
   }
 
+  /** The references to an image, sorted by their full string, as moby's reference store returns them. */
   refsOf(id: Digest): string[] {
     const out: string[] = [];
     for (const [name, target] of this.#refs) if (target === id) out.push(name);
-    return out;
+    return out.sort();
   }
 
   async setRef(name: string, id: Digest): Promise<void> {
