@@ -217,3 +217,14 @@ test('a daemon killed with -9 and restarted finds running containers running and
   assert.equal(await ok('wait', 'survivor'), '137\n');
   await ok('rm', 'survivor', 'quitter');
 });
+
+test('run -i passes stdin; start -a runs an exited container again attached; restart', async () => {
+  const piped = await dockerCli(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; exit 4'], { host: d.host, input: 'piped\n' });
+  assert.deepEqual([piped.code, piped.stdout], [4, 'piped\n']);
+  assert.equal(await ok('run', '--name', 'again', 'busybox', 'echo', 'again'), 'again\n');
+  assert.equal(await ok('start', '-a', 'again'), 'again\n');
+  assert.equal(await ok('restart', 'again'), 'again\n');
+  assert.equal(await ok('wait', 'again'), '0\n');
+  assert.equal(await ok('logs', 'again'), 'again\nagain\nagain\n');
+  await ok('rm', 'again');
+});
