@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: set up, start estibad on its default socket, make a busybox:latest image
-# from Debian's busybox-static, and show it with the estiba CLI.
+# from Debian's busybox-static, show it with the estiba CLI and run it with the docker CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -24,4 +24,9 @@ chmod 1777 "$ROOTFS/tmp"
 tar -C "$ROOTFS" -c . | node dist/bin/estiba.js import -c 'CMD ["sh"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - busybox:latest
 rm -rf "$ROOTFS"
 node dist/bin/estiba.js images
+# And a container, through the real docker CLI when it is installed.
+if command -v docker >/dev/null 2>&1; then
+  echo "+ DOCKER_HOST=$DOCKER_HOST docker run --rm busybox echo \"Hola desde estiba\""
+  docker run --rm busybox echo "Hola desde estiba"
+fi
 echo "Try: DOCKER_HOST=$DOCKER_HOST docker images"

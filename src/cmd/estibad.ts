@@ -125,6 +125,7 @@ async function main(): Promise<number> {
       await listen({
         address,
         handler,
+        upgrade: handler.upgrade,
         allowInsecureTcp: v['insecure-tcp'],
         tls: isTcp && useTls ? { ca: v.tlscacert!, cert: v.tlscert!, key: v.tlskey!, verify: v.tlsverify ?? false } : undefined,
       }),

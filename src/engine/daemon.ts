@@ -13,7 +13,15 @@ import type { Logger } from '../util/logger.js';
 import type { Route } from '../server/context.js';
 import { systemRoutes } from '../server/routers/system.js';
 import { imageRoutes } from '../server/routers/images.js';
+import { containerRoutes } from '../server/routers/containers.js';
+import { ContainerStore } from '../container/store.js';
+import { Conmon } from '../runtime/conmon.js';
+import { CliRuntime } from '../runtime/oci-runtime.js';
+import { ensureHugetlbV1 } from '../runtime/host.js';
+import { loadSeccompProfile, type DockerSeccompProfile } from '../oci/seccomp-profile.js';
+import { chainIds } from '../store/layers/store.js';
 import { EventBus, matchEvent, parseEventTime } from './events.js';
+import { ContainerService } from './containers.js';
 import { SystemService } from './system.js';
 
 export const API_VERSION = '1.45';
@@ -33,6 +41,7 @@ export interface DaemonOptions {
 export interface Daemon {
   routes: Route[];
   images: ImageService;
+  containers: ContainerService;
   events: EventBus;
   close(): Promise<void>;
 }
@@ -57,15 +66,46 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   const content = new ContentStore(join(o.dataRoot, 'content'));
   const layers = new LayerStore(join(o.dataRoot, 'layers'));
   const meta = new ImageMetadataStore(join(o.dataRoot, 'image'));
-  await Promise.all([content.init(), layers.init(), meta.init()]);
+  const containerStore = new ContainerStore(join(o.dataRoot, 'containers'), o.logger);
+  // Containers are loaded first: image GC at images.init() must see the layers they hold.
+  await Promise.all([content.init(), layers.init(), meta.init(), containerStore.init()]);
+  let containers: ContainerService | undefined;
   const images = new ImageService({
     content,
     layers,
     meta,
     logger: o.logger,
     emit: (action, id, attrs) => events.publish('image', action, id, attrs),
+    usage: {
+      containersUsing: (imageId) => containers?.containersUsing(imageId) ?? [],
+      layersInUse: () => new Set(containerStore.list().flatMap((c) => c.Layers)),
+    },
   });
   await images.init();
+  const monitors = new Map<string, Conmon>();
+  for (const [name, r] of Object.entries(o.runtimes)) {
+    monitors.set(name, new Conmon({ runtime: new CliRuntime(name, { path: r.path, execRoot: o.execRoot }), logger: o.logger }));
+  }
+  let seccomp: Promise<DockerSeccompProfile> | undefined;
+  containers = new ContainerService({
+    store: containerStore,
+    images: {
+      resolve: (name) => images.resolve(name),
+      config: (id) => images.config(id),
+      chainIds,
+      layerDir: (c) => layers.diffDir(c),
+    },
+    runtimes: monitors,
+    defaultRuntime: o.defaultRuntime,
+    execRoot: o.execRoot,
+    logger: o.logger,
+    emit: (action, id, attrs) => events.publish('container', action, id, attrs),
+    seccompProfile: () => (seccomp ??= loadSeccompProfile()),
+    prepareRuntime: async (name) => {
+      if (name === 'crun') await ensureHugetlbV1();
+    },
+  });
+  await containers.reconcile();
   const system = new SystemService({
     version: o.version,
     gitCommit: o.gitCommit,
@@ -151,11 +191,13 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   const routes: Route[] = [
     ...systemRoutes(backend, { apiVersion: API_VERSION, builderVersion: '1' }),
     ...imageRoutes(images),
+    ...containerRoutes(containers),
   ];
   events.publish('daemon', 'start', system.version().Version === '' ? 'estiba' : await daemonId(o.dataRoot), { name: 'estiba' });
   return {
     routes,
     images,
+    containers,
     events,
     async close() {
       // Stores write through; nothing is buffered that needs flushing.

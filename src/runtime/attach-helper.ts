@@ -5,20 +5,29 @@
  * Node's `net` has only SOCK_STREAM, and no addon may be added, so a small python3 process
  * (already a dependency of store/layers) bridges the socket: it connects, then relays stdin →
  * packets and packets → frames on stdout (type u8, length u32 BE, payload). A frame of type 0
- * and length 0 is sent once connected. Boundaries between stdout and stderr survive, which a
- * plain byte relay (socat) would lose. ADR 0002 records the choice.
+ * and length 0 is sent once connected. An optional second argument (seconds) makes it retry while
+ * the socket does not exist yet, so the interpreter starts while conmon is still creating it.
+ * Boundaries between stdout and stderr survive, which a plain byte relay (socat) would lose. ADR 0002 records the choice.
  */
 export const ATTACH_HELPER_PY = String.raw`
-import os, socket, struct, sys, threading
+import os, socket, struct, sys, threading, time
 path = sys.argv[1]
-d = os.open(os.path.dirname(path) or ".", os.O_PATH)
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-try:
-    s.connect("/proc/self/fd/%d/%s" % (d, os.path.basename(path)))
-except OSError as e:
-    sys.stderr.write("attach %s: %s\n" % (path, e.strerror))
-    sys.exit(2)
-os.close(d)
+deadline = time.monotonic() + (float(sys.argv[2]) if len(sys.argv) > 2 else 0)
+while True:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        d = os.open(os.path.dirname(path) or ".", os.O_PATH)
+        try:
+            s.connect("/proc/self/fd/%d/%s" % (d, os.path.basename(path)))
+        finally:
+            os.close(d)
+        break
+    except OSError as e:
+        s.close()
+        if time.monotonic() >= deadline or e.errno not in (2, 111):
+            sys.stderr.write("attach %s: %s\n" % (path, e.strerror))
+            sys.exit(2)
+        time.sleep(0.002)
 out = sys.stdout.buffer
 lock = threading.Lock()
 def frame(kind, data):

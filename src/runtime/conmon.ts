@@ -33,7 +33,10 @@ export interface ConmonOptions {
   runtime: OciRuntime;
   /** Default `conmon` from PATH. */
   conmonPath?: string;
-  /** For the attach bridge (see attach-helper.ts). Default `python3`. */
+  /**
+   * For the attach bridge (see attach-helper.ts). Default `python3` from the system PATH (a
+   * version manager's shim in the daemon's PATH, e.g. pyenv's, adds ~80 ms per attach).
+   */
   python?: string;
   /**
    * A cgroup (relative to the hierarchies' roots, e.g. `estiba/conmon`) each conmon is moved into
@@ -137,7 +140,7 @@ export class Conmon {
   constructor(opts: ConmonOptions) {
     this.runtime = opts.runtime;
     this.#conmonPath = lookPath(opts.conmonPath ?? 'conmon');
-    this.#python = opts.python ?? 'python3';
+    this.#python = opts.python ?? lookPath('python3');
     this.#conmonCgroup = opts.conmonCgroup;
     this.#cgroupRoot = opts.cgroupRoot ?? '/sys/fs/cgroup';
     this.#logger = opts.logger ?? silentLogger;
@@ -330,9 +333,16 @@ export class Conmon {
     }
   }
 
-  /** Connects to conmon's attach socket. Output produced before attaching is not replayed (read the log). */
-  async attach(paths: Pick<ConmonPaths, 'attachSocket'>): Promise<AttachSession> {
-    const helper = spawn(this.#python, ['-c', ATTACH_HELPER_PY, paths.attachSocket], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * Connects to conmon's attach socket. Output produced before attaching is not replayed (read the
+   * log). With `waitMs`, the socket may not exist yet: the bridge keeps trying that long, so it can
+   * be started alongside `create` (its interpreter start-up then costs nothing).
+   */
+  async attach(paths: Pick<ConmonPaths, 'attachSocket'>, opts: { waitMs?: number; signal?: AbortSignal } = {}): Promise<AttachSession> {
+    const args = ['-I', '-S', '-c', ATTACH_HELPER_PY, paths.attachSocket];
+    if (opts.waitMs !== undefined) args.push(String(opts.waitMs / 1000));
+    const helper = spawn(this.#python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    opts.signal?.addEventListener('abort', () => helper.kill('SIGKILL'), { once: true });
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let helperErr = '';

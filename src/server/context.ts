@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** Everything a handler gets: the request, path params, query, negotiated API version, abort signal. */
 export interface RequestContext {
@@ -10,6 +11,12 @@ export interface RequestContext {
   readonly apiVersion: string;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
+  /**
+   * Takes over the connection (attach, exec): answers `101 UPGRADED` with `Upgrade: tcp` when
+   * the client asked to upgrade, else `200 OK`, with `contentType`; the handler then owns the
+   * returned stream and must end it. Errors thrown before hijacking get the usual JSON answer.
+   */
+  hijack(contentType: string): Duplex;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidParameter, isErrno } from '../errdefs/index.js';
@@ -21,6 +22,8 @@ export interface ListenOptions {
   allowInsecureTcp?: boolean;
   socketMode?: number;
   handler: http.RequestListener;
+  /** Listener for `Upgrade:` requests (attach, exec hijack). */
+  upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export type Listener = { address: string; close(): Promise<void>; server: http.Server };
@@ -49,6 +52,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   } else {
     server = http.createServer(opts.handler);
   }
+  if (opts.upgrade) server.on('upgrade', opts.upgrade);
   // Long streams (events, logs -f, attach) must not be cut by Node's request timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import { Duplex } from 'node:stream';
 import { InvalidParameter, messageOf } from '../errdefs/index.js';
 import type { Logger } from '../util/logger.js';
 import type { Route, RequestContext } from './context.js';
@@ -17,23 +18,40 @@ export interface ApiHandlerOptions {
   serverHeader: string;
 }
 
+/** The request listener, plus the 'upgrade' listener for hijacked endpoints. */
+export interface ApiHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
 /**
  * The request handler for the Engine API: strips the `/vX.Y` prefix, checks the version,
  * routes, runs the handler and turns thrown errors into Docker's `{"message": …}` bodies.
  */
-export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
   const table = new RouteTable(opts.routes);
-  return (req, res) => {
-    void handle(req, res).catch((err: unknown) => {
-      opts.logger.error('unhandled error in request', { err: messageOf(err) });
-      if (!res.headersSent) writeJson(res, 500, { message: messageOf(err) });
-      else res.destroy();
-    });
+  const onError = (res: ServerResponse) => (err: unknown) => {
+    opts.logger.error('unhandled error in request', { err: messageOf(err) });
+    if (!res.headersSent) writeJson(res, 500, { message: messageOf(err) });
+    else res.destroy();
   };
+  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res).catch(onError(res));
+  }) as ApiHandler;
+  // `Upgrade: tcp` requests (attach, exec) arrive here: a ServerResponse on the raw socket lets
+  // handlers answer errors as usual before they hijack.
+  handler.upgrade = (req, socket, head) => {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Parameters<ServerResponse['assignSocket']>[0]);
+    res.on('finish', () => socket.end());
+    socket.on('error', (err) => opts.logger.debug('upgraded socket error', { err: err.message }));
+    void handle(req, res, { socket, head }).catch(onError(res));
+  };
+  return handler;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://estiba');
     let path = url.pathname;
     let apiVersion = opts.maxApiVersion;
@@ -49,9 +67,24 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
 
     const started = Date.now();
     const abort = new AbortController();
+    let hijacked = false;
     res.on('close', () => {
-      if (!res.writableFinished) abort.abort(new Error('client disconnected'));
+      if (!res.writableFinished && !hijacked) abort.abort(new Error('client disconnected'));
     });
+    const hijack = (contentType: string): Duplex => {
+      hijacked = true;
+      if (upgrade !== undefined) {
+        res.detachSocket(upgrade.socket as Parameters<ServerResponse['detachSocket']>[0]);
+        upgrade.socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+        if (upgrade.head.length > 0) upgrade.socket.unshift(upgrade.head);
+        upgrade.socket.once('close', () => abort.abort(new Error('client disconnected')));
+        return upgrade.socket;
+      }
+      // A client that did not ask to upgrade gets the output on a plain streamed response.
+      res.writeHead(200, { 'Content-Type': contentType });
+      res.flushHeaders();
+      return Duplex.from({ readable: req, writable: res });
+    };
 
     try {
       if (compareVersions(apiVersion, opts.maxApiVersion) > 0) {
@@ -76,10 +109,16 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         query: url.searchParams,
         apiVersion,
         signal: abort.signal,
+        hijack,
       };
       await match.handler(ctx);
       opts.logger.debug('request', { method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started });
     } catch (err) {
+      if (hijacked) {
+        opts.logger.info('hijacked stream failed', { method: req.method, path: url.pathname, err: messageOf(err) });
+        upgrade?.socket.destroy();
+        return;
+      }
       if (abort.signal.aborted) {
         opts.logger.info('request aborted by client', { method: req.method, path: url.pathname, status: 499 });
         return;

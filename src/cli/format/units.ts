@@ -37,23 +37,8 @@ export function bytesSize(size: number): string {
   return `${formatG(v, 4)}${BINARY[i]}`;
 }
 
-/** units.HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
-}
+export { humanDuration } from '../../util/human-duration.js';
+import { humanDuration } from '../../util/human-duration.js';
 
 /** "N units ago" from a Unix time in seconds, as CreatedSince prints it. */
 export function since(unixSeconds: number, now: Date = new Date()): string {

@@ -1,0 +1,146 @@
+/**
+ * The OCI config.json for a container, composed from the SpecOpt mutators the way Docker
+ * builds its spec (moby daemon/oci_linux.go): process from the merged config, Docker's default
+ * mounts, capabilities, masked and read-only paths, namespaces (network: a private namespace
+ * with only lo, i.e. `--network none`, until networks arrive), device rules, cgroup path,
+ * /etc/hosts, /etc/hostname and /etc/resolv.conf bind mounts, then seccomp and privileged.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidParameter, isErrno } from '../errdefs/index.js';
+import type { Mount, Spec } from '../oci/runtime-spec.js';
+import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
+import {
+  applySpecOpts, defaultSpec, withCapTweaks, withCgroupsPath, withDefaultDevices, withDefaultMounts, withMaskedPaths,
+  withMounts, withNamespaces, withNoNewPrivileges, withPrivileged, withReadonlyPaths, withSeccomp, type SpecOpt,
+} from '../oci/spec-opts/index.js';
+import type { ContainerRecord } from '../container/container.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** moby Container.CreateDaemonEnvironment: PATH, HOSTNAME, TERM (tty), then the config's env replacing or appending. */
+export function containerEnv(c: ContainerRecord): string[] {
+  const env = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${c.Config.Hostname ?? ''}`];
+  if (c.Config.Tty === true) env.push('TERM=xterm');
+  for (const e of c.Config.Env ?? []) {
+    const key = e.split('=')[0]!;
+    const i = env.findIndex((x) => x.split('=')[0] === key);
+    if (i >= 0) env[i] = e;
+    else env.push(e);
+  }
+  return env;
+}
+
+interface User {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+}
+
+async function readEtc(rootfs: string, file: string): Promise<string[][]> {
+  try {
+    return (await readFile(join(rootfs, 'etc', file), 'utf8')).split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(':'));
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return [];
+    throw err;
+  }
+}
+
+/** `user`, `uid`, `user:group`, `uid:gid` resolved against the container's /etc/passwd and /etc/group (moby/sys/user). */
+export async function resolveUser(rootfs: string, spec: string): Promise<User> {
+  const [u = '', g] = spec.split(':');
+  const passwd = await readEtc(rootfs, 'passwd');
+  const groups = await readEtc(rootfs, 'group');
+  let uid = 0;
+  let gid = 0;
+  let name = 'root';
+  if (u !== '') {
+    const entry = passwd.find((p) => p[0] === u) ?? (/^\d+$/.test(u) ? passwd.find((p) => p[2] === u) : undefined);
+    if (entry) {
+      name = entry[0]!;
+      uid = Number(entry[2]);
+      gid = Number(entry[3]);
+    } else if (/^\d+$/.test(u)) {
+      uid = Number(u);
+      name = '';
+    } else {
+      throw new InvalidParameter(`unable to find user ${u}: no matching entries in passwd file`);
+    }
+  } else {
+    const root = passwd.find((p) => p[0] === 'root');
+    if (root) gid = Number(root[3]);
+  }
+  if (g !== undefined && g !== '') {
+    const entry = groups.find((e) => e[0] === g) ?? (/^\d+$/.test(g) ? groups.find((e) => e[2] === g) : undefined);
+    if (entry) gid = Number(entry[2]);
+    else if (/^\d+$/.test(g)) gid = Number(g);
+    else throw new InvalidParameter(`unable to find group ${g}: no matching entries in group file`);
+  }
+  const additionalGids = name === '' ? [] : groups.filter((e) => (e[3] ?? '').split(',').includes(name)).map((e) => Number(e[2])).filter((x) => x !== gid);
+  return { uid, gid, additionalGids };
+}
+
+const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+
+/** Writes hosts, hostname and resolv.conf into the container directory; returns their bind mounts. */
+export async function writeEtcFiles(dir: string, c: ContainerRecord): Promise<Mount[]> {
+  const hostname = c.Config.Hostname ?? c.ID.slice(0, 12);
+  await writeFile(join(dir, 'hosts'), HOSTS);
+  await writeFile(join(dir, 'hostname'), `${hostname}\n`);
+  let resolv = '';
+  try {
+    // With no network yet, the host's resolver config is what Docker would copy too.
+    resolv = await readFile('/etc/resolv.conf', 'utf8');
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+  await writeFile(join(dir, 'resolv.conf'), resolv);
+  return ['resolv.conf', 'hostname', 'hosts'].map((f) => ({
+    destination: `/etc/${f}`,
+    type: 'bind',
+    source: join(dir, f),
+    options: ['rbind', 'rprivate'],
+  }));
+}
+
+export interface BuildSpecOptions {
+  container: ContainerRecord;
+  /** The mounted overlay (absolute). */
+  rootfs: string;
+  etcMounts: Mount[];
+  seccomp: DockerSeccompProfile;
+}
+
+export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
+  const c = o.container;
+  const hc = c.HostConfig;
+  const user = await resolveUser(o.rootfs, c.Config.User ?? '');
+  const security = hc.SecurityOpt ?? [];
+  const opts: SpecOpt[] = [
+    withDefaultMounts(hc.ShmSize !== undefined && hc.ShmSize > 0 ? { shmSize: hc.ShmSize } : {}),
+    withCapTweaks({ add: hc.CapAdd ?? [], drop: hc.CapDrop ?? [] }),
+    withMaskedPaths(),
+    withReadonlyPaths(),
+    withNamespaces({ network: hc.NetworkMode === 'host' ? 'host' : 'private' }),
+    withDefaultDevices(),
+    withCgroupsPath(c.ID),
+    withMounts(o.etcMounts),
+  ];
+  if (security.some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s))) opts.push(withNoNewPrivileges());
+  const unconfined = security.some((s) => /^seccomp[:=]unconfined$/.test(s));
+  if (hc.Privileged === true) opts.push(withPrivileged());
+  else opts.push(withSeccomp(unconfined ? 'unconfined' : o.seccomp));
+  return applySpecOpts(
+    defaultSpec({
+      rootfs: o.rootfs,
+      args: [c.Path, ...c.Args],
+      env: containerEnv(c),
+      cwd: c.Config.WorkingDir || '/',
+      terminal: c.Config.Tty === true,
+      hostname: c.Config.Hostname ?? c.ID.slice(0, 12),
+      user,
+      readonlyRootfs: hc.ReadonlyRootfs === true,
+    }),
+    ...opts,
+  );
+}

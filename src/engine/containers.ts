@@ -1,0 +1,749 @@
+/**
+ * ContainerService: the container lifecycle the containers router needs (create, start, stop,
+ * kill, wait, remove, list, inspect, logs, attach), over the container store, the image
+ * service, overlay rootfs mounts and conmon + runc/crun.
+ *
+ * Lifecycle: create writes the record (no process, no mount) → start mounts the rootfs, writes
+ * the OCI bundle under `<execRoot>/containers/<id>`, has conmon run `<runtime> create`, connects
+ * attach clients that were waiting, then `<runtime> start` → a monitor awaits conmon's exit file
+ * → on exit the runtime state is deleted, the rootfs unmounted, the record marked exited, and an
+ * AutoRemove container removed. Everything a restarted daemon needs is in the record and in
+ * conmon's files (see reconcile()).
+ *
+ * Concurrency: mutations of one container are serialised by a keyed mutex; waiting for an exit
+ * never holds it (stop sends a signal, releases, then waits).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type {
+  ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, HostConfig,
+  WaitCondition,
+} from '../api/containers.js';
+import { stdcopyFrame, StdStream } from '../api/stdcopy.js';
+import type { Filters } from '../api/types.js';
+import {
+  commandLine, initialState, isRunning, setExited, setRemoving, setRunning, setStartFailed, ZERO_TIME, type ContainerRecord,
+} from '../container/container.js';
+import { readLog, type LogMessage } from '../container/logs.js';
+import { normalizeName, randomName } from '../container/names.js';
+import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs } from '../container/rootfs.js';
+import type { ContainerStore } from '../container/store.js';
+import { Conflict, InvalidParameter, NotFound, NotModified, System, isNotFound, messageOf } from '../errdefs/index.js';
+import type { ImageConfig } from '../oci/image.js';
+import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
+import { conmonPaths, isConmonAlive, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
+import type { Digest } from '../util/digest.js';
+import type { Logger } from '../util/logger.js';
+import { KeyedMutex } from '../util/mutex.js';
+import { humanDuration } from '../util/human-duration.js';
+import { buildSpec, writeEtcFiles } from './container-spec.js';
+
+/** What the service needs from the image side. */
+export interface ContainerImages {
+  resolve(name: string): { id: Digest; layers: readonly { diffId: Digest }[] };
+  config(id: Digest): Promise<ImageConfig>;
+  /** Chain IDs of an image's layers, bottom first. */
+  chainIds(diffIds: readonly Digest[]): Digest[];
+  layerDir(chainId: Digest): string;
+}
+
+export interface ContainerServiceOptions {
+  store: ContainerStore;
+  images: ContainerImages;
+  /** Monitors by runtime name (runc, crun). */
+  runtimes: ReadonlyMap<string, Conmon>;
+  defaultRuntime: string;
+  execRoot: string;
+  logger: Logger;
+  emit: (action: string, id: string, attributes: Record<string, string>) => void;
+  seccompProfile: () => Promise<DockerSeccompProfile>;
+  /** Called once before the first container runs on this runtime (crun needs the hugetlb v1 fix). */
+  prepareRuntime?: (name: string) => Promise<void>;
+  now?: () => Date;
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  stream: boolean;
+  logs: boolean;
+}
+
+export interface AttachTarget {
+  tty: boolean;
+  /** Streams the container's output to `conn` (and `conn` to its stdin) until it exits or `conn` closes. */
+  run(conn: Duplex): Promise<void>;
+}
+
+export interface LogsOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  timestamps: boolean;
+  tail?: number;
+  since?: bigint;
+  until?: bigint;
+  signal?: AbortSignal;
+}
+
+interface Live {
+  exitWaiters: Array<(code: number) => void>;
+  removeWaiters: Array<(code: number) => void>;
+  /** Attach clients that arrived before start: connected by start before the process runs. */
+  pendingAttach: Array<(paths: ConmonPaths, signal: AbortSignal) => Promise<void>>;
+  onRemoved: Array<() => void>;
+}
+
+/** Parses `TERM`, `SIGTERM`, `sigkill`, `9` into a signal number; InvalidParameter otherwise. */
+export function parseSignal(raw: string): number {
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (n > 0 && n < 65) return n;
+    throw new InvalidParameter(`Invalid signal: ${raw}`);
+  }
+  const name = raw.toUpperCase().replace(/^SIG/, '');
+  const n = (osConstants.signals as Record<string, number | undefined>)[`SIG${name}`];
+  if (n === undefined) throw new InvalidParameter(`Invalid signal: ${raw}`);
+  return n;
+}
+
+/**
+ * The runtime's own words from conmon's report: runc logs `time=… level=error msg="…"` (Go-quoted);
+ * crun writes plain text. Docker shows the message followed by the error class (`: unknown`).
+ */
+export function runtimeErrorMessage(raw: string): string {
+  const text = raw.replace(/^\w+ create [0-9a-f]+: /, '').trim();
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(text);
+  if (m === null) return text;
+  try {
+    return JSON.parse(`"${m[1]!}"`) as string;
+  } catch (err) {
+    void err; // Not JSON-compatible quoting: show it as it came.
+    return m[1]!;
+  }
+}
+
+/** moby translateContainerdStartErr: the exit code a failed start leaves (127 not found, 126 not executable). */
+function startErrorExitCode(msg: string): number {
+  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(msg)) return 127;
+  if (/permission denied|is a directory/.test(msg)) return 126;
+  return 128;
+}
+
+export class ContainerService {
+  readonly #o: ContainerServiceOptions;
+  readonly #lock = new KeyedMutex();
+  readonly #live = new Map<string, Live>();
+  readonly #prepared = new Set<string>();
+
+  constructor(o: ContainerServiceOptions) {
+    this.#o = o;
+  }
+
+  get #now(): Date {
+    return (this.#o.now ?? (() => new Date()))();
+  }
+
+  #liveOf(id: string): Live {
+    let l = this.#live.get(id);
+    if (!l) {
+      l = { exitWaiters: [], removeWaiters: [], pendingAttach: [], onRemoved: [] };
+      this.#live.set(id, l);
+    }
+    return l;
+  }
+
+  #paths(id: string): ConmonPaths {
+    return conmonPaths({ id, bundle: join(this.#o.execRoot, 'containers', id), exitDir: join(this.#o.execRoot, 'exits') });
+  }
+
+  #logPath(id: string): string {
+    return join(this.#o.store.dir(id), 'container.log');
+  }
+
+  #conmon(runtime: string): Conmon {
+    const m = this.#o.runtimes.get(runtime);
+    if (!m) throw new InvalidParameter(`Unknown runtime specified ${runtime}`);
+    return m;
+  }
+
+  #emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.#o.emit(action, c.ID, { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...extra });
+  }
+
+  /** Who uses an image (for rmi conflicts) and which layers containers hold (for GC). */
+  containersUsing(imageId: Digest): { id: string; running: boolean }[] {
+    return this.#o.store.list().filter((c) => c.Image === imageId).map((c) => ({ id: c.ID, running: isRunning(c) }));
+  }
+
+  layersInUse(): Set<Digest> {
+    return new Set(this.#o.store.list().flatMap((c) => c.Layers));
+  }
+
+  // ---- start-up -------------------------------------------------------------------------
+
+  /**
+   * After a daemon restart: a container recorded as running whose conmon is alive is monitored
+   * again; one whose conmon is gone is marked exited with the code conmon recorded (or 255 when
+   * there is none, e.g. after a reboot), and cleaned up.
+   */
+  async reconcile(): Promise<void> {
+    for (const c of this.#o.store.list()) {
+      if (c.State.Status === 'removing') {
+        await this.#finishRemove(c);
+        continue;
+      }
+      if (!isRunning(c)) continue;
+      const paths = this.#paths(c.ID);
+      if (c.State.ConmonPid > 0 && isConmonAlive(c.State.ConmonPid)) {
+        this.#o.logger.info('container still running', { id: c.ID, pid: c.State.Pid });
+        this.#monitor(c, this.#conmon(c.Runtime), paths);
+        continue;
+      }
+      const code = await this.#conmon(c.Runtime).exitCode(paths);
+      // The exit file was written when the process ended: that is when it finished.
+      const at = code === undefined ? this.#now : (await stat(paths.exitFile)).mtime;
+      this.#o.logger.info('container exited while the daemon was down', { id: c.ID, exitCode: code });
+      await this.#handleExit(c.ID, code ?? 255, code === undefined ? 'the container monitor is gone and recorded no exit code' : undefined, at);
+    }
+  }
+
+  // ---- create ---------------------------------------------------------------------------
+
+  async create(req: ContainerCreateRequest, opts: { name?: string } = {}): Promise<ContainerCreateResponse> {
+    const { store } = this.#o;
+    if (typeof req.Image !== 'string' || req.Image === '') throw new InvalidParameter('config cannot be empty in order to create a container');
+    const img = this.#o.images.resolve(req.Image);
+    const imgCfg = (await this.#o.images.config(img.id)).config ?? {};
+    const { HostConfig: hostConfigIn, NetworkingConfig: _net, ...userCfg } = req;
+    const hc: HostConfig = { ...(hostConfigIn ?? {}) };
+    hc.NetworkMode = hc.NetworkMode === undefined || hc.NetworkMode === '' ? 'default' : hc.NetworkMode;
+    if (!['default', 'none', 'host', 'bridge'].includes(hc.NetworkMode)) {
+      throw new NotFound(`network ${hc.NetworkMode} not found`);
+    }
+    const runtime = hc.Runtime === undefined || hc.Runtime === '' ? this.#o.defaultRuntime : hc.Runtime;
+    this.#conmon(runtime);
+    hc.Runtime = runtime;
+    hc.LogConfig = { Type: 'k8s-file', Config: {} };
+    hc.RestartPolicy ??= { Name: 'no', MaximumRetryCount: 0 };
+    if (hc.RestartPolicy.Name === '') hc.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
+    if (hc.AutoRemove === true && hc.RestartPolicy.Name !== 'no') {
+      throw new InvalidParameter("can't create 'AutoRemove' container with restart policy");
+    }
+
+    // moby daemon/commit.go merge(): the user's config wins; the image fills what is missing.
+    const cfg = { ...userCfg };
+    if (cfg.Env === undefined || cfg.Env === null || cfg.Env.length === 0) cfg.Env = [...(imgCfg.Env ?? [])];
+    else {
+      for (const e of imgCfg.Env ?? []) {
+        const key = e.split('=')[0];
+        if (!cfg.Env.some((u) => u.split('=')[0] === key)) cfg.Env.push(e);
+      }
+    }
+    cfg.Labels = { ...(imgCfg.Labels ?? {}), ...(cfg.Labels ?? {}) };
+    if (cfg.Entrypoint === undefined || cfg.Entrypoint === null || cfg.Entrypoint.length === 0) {
+      if (cfg.Cmd === undefined || cfg.Cmd === null || cfg.Cmd.length === 0) cfg.Cmd = imgCfg.Cmd ?? null;
+      if (cfg.Entrypoint === undefined || cfg.Entrypoint === null) cfg.Entrypoint = imgCfg.Entrypoint ?? null;
+    }
+    if (cfg.WorkingDir === undefined || cfg.WorkingDir === '') cfg.WorkingDir = imgCfg.WorkingDir ?? '';
+    if (cfg.User === undefined || cfg.User === '') cfg.User = imgCfg.User ?? '';
+    if ((cfg.StopSignal === undefined || cfg.StopSignal === '') && imgCfg.StopSignal !== undefined) cfg.StopSignal = imgCfg.StopSignal;
+    if (cfg.ExposedPorts === undefined && imgCfg.ExposedPorts !== undefined) cfg.ExposedPorts = imgCfg.ExposedPorts;
+    if (cfg.Volumes === undefined && imgCfg.Volumes !== undefined) cfg.Volumes = imgCfg.Volumes;
+    if (cfg.StopSignal !== undefined && cfg.StopSignal !== '') parseSignal(cfg.StopSignal);
+    const argv = [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
+    if (argv.length === 0) throw new InvalidParameter('no command specified');
+    if (cfg.WorkingDir !== '' && !cfg.WorkingDir.startsWith('/')) {
+      throw new InvalidParameter(`the working directory '${cfg.WorkingDir}' is invalid, it needs to be an absolute path`);
+    }
+
+    const id = randomBytes(32).toString('hex');
+    cfg.Hostname = cfg.Hostname === undefined || cfg.Hostname === '' ? id.slice(0, 12) : cfg.Hostname;
+    cfg.Image = req.Image;
+    let name: string;
+    if (opts.name !== undefined && opts.name !== '') {
+      name = normalizeName(opts.name);
+      store.reserveName(name, id);
+    } else {
+      let retry = 0;
+      do name = randomName(Math.random, retry++);
+      while (store.hasName(name) && retry < 10);
+      store.reserveName(name, id);
+    }
+    const rec: ContainerRecord = {
+      ID: id,
+      Name: name,
+      Created: this.#now.toISOString(),
+      Path: argv[0]!,
+      Args: argv.slice(1),
+      Image: img.id,
+      Layers: this.#o.images.chainIds(img.layers.map((l) => l.diffId)),
+      Config: cfg,
+      State: initialState(),
+      Runtime: runtime,
+      RestartCount: 0,
+      HostConfig: hc,
+    };
+    try {
+      await createRootfsDirs(rootfsPaths(store.dir(id)));
+      await store.save(rec);
+    } catch (err) {
+      store.releaseName(name, id);
+      await rm(store.dir(id), { recursive: true, force: true });
+      throw err;
+    }
+    this.#emit(rec, 'create');
+    return { Id: id, Warnings: [] };
+  }
+
+  // ---- start, exit ----------------------------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const c = this.#o.store.get(ref);
+    let failed: unknown;
+    await this.#lock.run(c.ID, async () => {
+      if (isRunning(c)) throw new NotModified(`container ${c.ID} is already running`);
+      if (c.State.Status === 'removing' || c.State.Status === 'dead') {
+        throw new Conflict(`cannot start a container that has been removed`);
+      }
+      const conmon = this.#conmon(c.Runtime);
+      if (!this.#prepared.has(c.Runtime)) {
+        await this.#o.prepareRuntime?.(c.Runtime);
+        this.#prepared.add(c.Runtime);
+      }
+      const dir = this.#o.store.dir(c.ID);
+      const rp = rootfsPaths(dir);
+      const paths = this.#paths(c.ID);
+      await mountRootfs(rp, [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
+      let created;
+      const abortAttach = new AbortController();
+      try {
+        const spec = await buildSpec({ container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c), seccomp: await this.#o.seccompProfile() });
+        await mkdir(paths.bundle, { recursive: true, mode: 0o700 });
+        await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
+        await rm(paths.exitFile, { force: true });
+        await rm(paths.attachSocket, { force: true });
+        await conmon.runtime.delete(c.ID, { force: true }).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+        // Clients that attached before start get every byte: their bridges start now (the
+        // interpreter's start-up overlaps conmon's create) and connect before the process runs.
+        const pending = this.#liveOf(c.ID).pendingAttach.splice(0);
+        const attaching = pending.map((a) => a(paths, abortAttach.signal).catch((err: unknown) => this.#o.logger.warn('attach at start failed', { id: c.ID, err: messageOf(err) })));
+        const t0 = performance.now();
+        created = await conmon.create({
+          id: c.ID,
+          name: c.Name.slice(1),
+          bundle: paths.bundle,
+          exitDir: paths.exitDir,
+          log: { driver: 'k8s-file', path: this.#logPath(c.ID) },
+          stdin: c.Config.OpenStdin === true,
+          terminal: c.Config.Tty === true,
+        });
+        const t1 = performance.now();
+        await Promise.all(attaching);
+        const t2 = performance.now();
+        await conmon.start(c.ID);
+        this.#o.logger.debug('container started', { id: c.ID, createMs: Math.round(t1 - t0), attachMs: Math.round(t2 - t1), startMs: Math.round(performance.now() - t2) });
+      } catch (err) {
+        failed = err;
+        abortAttach.abort(err);
+        const msg = messageOf(err);
+        if (created !== undefined) await conmon.runtime.delete(c.ID, { force: true }).catch(() => undefined);
+        await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed start', { id: c.ID, err: messageOf(e) }));
+        setStartFailed(c, { exitCode: startErrorExitCode(msg), error: runtimeErrorMessage(msg) });
+        await this.#o.store.save(c);
+        return;
+      }
+      setRunning(c, { pid: created.pid, conmonPid: created.conmonPid, at: this.#now });
+      await this.#o.store.save(c);
+      this.#emit(c, 'start');
+      this.#monitor(c, conmon, paths);
+    });
+    if (failed !== undefined) {
+      const msg = `failed to create task for container: OCI runtime create failed: ${runtimeErrorMessage(messageOf(failed))}: unknown`;
+      if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
+      throw startErrorExitCode(msg) === 128 ? new System(msg, { cause: failed }) : new InvalidParameter(msg, { cause: failed });
+    }
+  }
+
+  #monitor(c: ContainerRecord, conmon: Conmon, paths: ConmonPaths): void {
+    void conmon.wait(paths).then(
+      (code) => this.#handleExit(c.ID, code),
+      (err: unknown) => this.#handleExit(c.ID, 255, messageOf(err)),
+    ).catch((err: unknown) => this.#o.logger.error('handling container exit failed', { id: c.ID, err: messageOf(err) }));
+  }
+
+  async #handleExit(id: string, code: number, error?: string, at: Date = this.#now): Promise<void> {
+    let autoRemove = false;
+    await this.#lock.run(id, async () => {
+      const c = this.#o.store.find(id);
+      if (!c || !isRunning(c)) return;
+      await this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
+        if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
+      });
+      await unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) }));
+      setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
+      await this.#o.store.save(c);
+      this.#emit(c, 'die', { exitCode: String(code) });
+      autoRemove = c.HostConfig.AutoRemove === true;
+    });
+    for (const w of this.#liveOf(id).exitWaiters.splice(0)) w(code);
+    if (autoRemove) {
+      await this.remove(id, { force: true }).catch((err: unknown) => {
+        if (!isNotFound(err)) this.#o.logger.warn('auto-remove failed', { id, err: messageOf(err) });
+      });
+    }
+  }
+
+  #nextExit(id: string): Promise<number> {
+    return new Promise((resolve) => this.#liveOf(id).exitWaiters.push(resolve));
+  }
+
+  // ---- stop, kill, restart --------------------------------------------------------------
+
+  async kill(ref: string, signal = 'KILL'): Promise<void> {
+    const c = this.#o.store.get(ref);
+    const sig = parseSignal(signal);
+    if (!isRunning(c)) throw new Conflict(`Cannot kill container: ${ref}: container ${c.ID} is not running`);
+    await this.#signal(c, sig);
+    this.#emit(c, 'kill', { signal: String(sig) });
+  }
+
+  async #signal(c: ContainerRecord, sig: number): Promise<void> {
+    await this.#conmon(c.Runtime).runtime.kill(c.ID, sig).catch((err: unknown) => {
+      // It exited in between: the monitor records that; nothing left to signal.
+      if (isNotFound(err) || /not running|process already finished/i.test(messageOf(err))) return;
+      throw err;
+    });
+  }
+
+  /** SIGTERM (or the stop signal), then SIGKILL after `timeout` seconds; NotModified when not running. */
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.#o.store.get(ref);
+    if (!isRunning(c)) throw new NotModified(`container ${c.ID} is already stopped`);
+    const sig = parseSignal(opts.signal || c.Config.StopSignal || 'SIGTERM');
+    const timeout = opts.timeout ?? c.Config.StopTimeout ?? 10;
+    const exited = this.#nextExit(c.ID);
+    await this.#signal(c, sig);
+    this.#emit(c, 'kill', { signal: String(sig) });
+    if (timeout < 0 || (await withTimeout(exited, timeout * 1000)) !== undefined) {
+      await exited;
+    } else {
+      this.#o.logger.info('container did not stop in time; killing it', { id: c.ID, timeout });
+      await this.#signal(c, 9);
+      this.#emit(c, 'kill', { signal: '9' });
+      if ((await withTimeout(exited, 30_000)) === undefined) throw new System(`container ${c.ID} did not exit after SIGKILL`);
+    }
+    this.#emit(c, 'stop');
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.#o.store.get(ref);
+    await this.stop(c.ID, opts).catch((err: unknown) => {
+      if (!(err instanceof NotModified)) throw err;
+    });
+    await this.start(c.ID);
+    this.#emit(c, 'restart');
+  }
+
+  // ---- wait -----------------------------------------------------------------------------
+
+  /**
+   * Registers a waiter now (so that the caller can acknowledge before the event can happen)
+   * and returns its result. NotFound at once for an unknown container.
+   */
+  wait(ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): { result: Promise<ContainerWaitResponse> } {
+    const c = this.#o.store.get(ref);
+    const live = this.#liveOf(c.ID);
+    let p: Promise<number>;
+    if (condition === 'removed') p = new Promise((resolve) => live.removeWaiters.push(resolve));
+    else if (condition === 'not-running' && !isRunning(c)) p = Promise.resolve(c.State.ExitCode);
+    else p = this.#nextExit(c.ID);
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    return { result: Promise.race([p, aborted]).then((code) => ({ StatusCode: code, Error: null })) };
+  }
+
+  // ---- remove ---------------------------------------------------------------------------
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.#o.store.get(ref);
+    if (isRunning(c)) {
+      if (opts.force !== true) {
+        throw new Conflict(`cannot remove container "${c.Name}": container is ${c.State.Status}: stop the container before removing or force remove`);
+      }
+      const exited = this.#nextExit(c.ID);
+      await this.#signal(c, 9);
+      if ((await withTimeout(exited, 30_000)) === undefined) throw new System(`container ${c.ID} did not exit after SIGKILL`);
+      // An AutoRemove container may be gone already (removed by its exit handler).
+      if (this.#o.store.find(c.ID) === undefined) return;
+    }
+    await this.#lock.run(c.ID, async () => {
+      if (this.#o.store.find(c.ID) !== c) throw new NotFound(`No such container: ${ref}`);
+      if (c.State.Status === 'removing') throw new Conflict(`removal of container ${c.ID} is already in progress`);
+      setRemoving(c);
+      await this.#o.store.save(c);
+      await this.#finishRemove(c);
+    });
+  }
+
+  async #finishRemove(c: ContainerRecord): Promise<void> {
+    const paths = this.#paths(c.ID);
+    const rt = this.#o.runtimes.get(c.Runtime)?.runtime;
+    // Usually the exit handler deleted the runtime's state already; exec'ing it again costs ~15 ms.
+    if (rt !== undefined && existsSync(join(rt.root, c.ID))) {
+      await rt.delete(c.ID, { force: true }).catch((err: unknown) => {
+        if (!isNotFound(err)) this.#o.logger.warn('runtime delete at removal', { id: c.ID, err: messageOf(err) });
+      });
+    }
+    await unmountRootfs(rootfsPaths(this.#o.store.dir(c.ID)));
+    await rm(paths.bundle, { recursive: true, force: true });
+    await rm(paths.exitFile, { force: true });
+    await this.#o.store.delete(c);
+    this.#emit(c, 'destroy');
+    const live = this.#liveOf(c.ID);
+    this.#live.delete(c.ID);
+    for (const w of live.removeWaiters) w(c.State.ExitCode);
+    for (const f of live.onRemoved) f();
+  }
+
+  // ---- queries --------------------------------------------------------------------------
+
+  #statusText(c: ContainerRecord): string {
+    const now = this.#now.getTime();
+    switch (c.State.Status) {
+      case 'running':
+        return `Up ${humanDuration(now - Date.parse(c.State.StartedAt))}`;
+      case 'paused':
+        return `Up ${humanDuration(now - Date.parse(c.State.StartedAt))} (Paused)`;
+      case 'exited':
+        return `Exited (${c.State.ExitCode}) ${humanDuration(now - Date.parse(c.State.FinishedAt))} ago`;
+      case 'removing':
+        return 'Removal In Progress';
+      case 'dead':
+        return 'Dead';
+      default:
+        return 'Created';
+    }
+  }
+
+  list(opts: { all?: boolean; limit?: number; filters?: Filters } = {}): ContainerSummary[] {
+    const filters = opts.filters ?? new Map<string, string[]>();
+    for (const k of filters.keys()) {
+      if (!['status', 'name', 'id', 'label', 'ancestor', 'exited'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
+    }
+    let all = opts.all === true || (opts.limit !== undefined && opts.limit > 0);
+    if (filters.has('status') || filters.has('exited')) all = true;
+    let list = this.#o.store
+      .list()
+      .filter((c) => all || isRunning(c))
+      .filter((c) => matchFilters(c, filters))
+      .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || b.ID.localeCompare(a.ID));
+    if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
+    return list.map((c) => ({
+      Id: c.ID,
+      Names: [c.Name],
+      Image: c.Config.Image ?? c.Image,
+      ImageID: c.Image,
+      Command: commandLine(c),
+      Created: Math.floor(Date.parse(c.Created) / 1000),
+      Ports: [],
+      Labels: c.Config.Labels ?? {},
+      State: c.State.Status,
+      Status: this.#statusText(c),
+      HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'default' },
+      NetworkSettings: { Networks: {} },
+      Mounts: [],
+    }));
+  }
+
+  inspect(ref: string): ContainerInspect {
+    const c = this.#o.store.get(ref);
+    const dir = this.#o.store.dir(c.ID);
+    const rp = rootfsPaths(dir);
+    const lowers = [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l));
+    const s = c.State;
+    return {
+      Id: c.ID,
+      Created: c.Created,
+      Path: c.Path,
+      Args: c.Args,
+      State: {
+        Status: s.Status,
+        Running: isRunning(c),
+        Paused: s.Status === 'paused',
+        Restarting: s.Status === 'restarting',
+        OOMKilled: s.OOMKilled,
+        Dead: s.Status === 'dead',
+        Pid: s.Pid,
+        ExitCode: s.ExitCode,
+        Error: s.Error,
+        StartedAt: s.StartedAt,
+        FinishedAt: s.FinishedAt,
+      },
+      Image: c.Image,
+      ResolvConfPath: join(dir, 'resolv.conf'),
+      HostnamePath: join(dir, 'hostname'),
+      HostsPath: join(dir, 'hosts'),
+      LogPath: this.#logPath(c.ID),
+      Name: c.Name,
+      RestartCount: c.RestartCount,
+      Driver: 'overlay2',
+      Platform: 'linux',
+      MountLabel: '',
+      ProcessLabel: '',
+      AppArmorProfile: '',
+      ExecIDs: null,
+      HostConfig: c.HostConfig,
+      GraphDriver: {
+        Name: 'overlay2',
+        Data: { LowerDir: (lowers.length > 0 ? lowers : [rp.empty]).join(':'), MergedDir: rp.merged, UpperDir: rp.upper, WorkDir: rp.work },
+      },
+      Mounts: [],
+      Config: c.Config,
+      NetworkSettings: {
+        Bridge: '',
+        SandboxID: '',
+        SandboxKey: '',
+        Ports: {},
+        HairpinMode: false,
+        LinkLocalIPv6Address: '',
+        LinkLocalIPv6PrefixLen: 0,
+        SecondaryIPAddresses: null,
+        SecondaryIPv6Addresses: null,
+        EndpointID: '',
+        Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        IPAddress: '',
+        IPPrefixLen: 0,
+        IPv6Gateway: '',
+        MacAddress: '',
+        Networks: {},
+      },
+    };
+  }
+
+  // ---- logs and attach ------------------------------------------------------------------
+
+  logs(ref: string, o: LogsOptions): { tty: boolean; messages: AsyncIterable<LogMessage> } {
+    const c = this.#o.store.get(ref);
+    if (!o.stdout && !o.stderr) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
+    const stop = isRunning(c) ? this.#nextExit(c.ID) : Promise.resolve(0);
+    const source = readLog(this.#logPath(c.ID), {
+      ...(o.follow ? { follow: { stop, ...(o.signal ? { signal: o.signal } : {}) } } : {}),
+      ...(o.tail !== undefined ? { tail: o.tail } : {}),
+      ...(o.since !== undefined ? { since: o.since } : {}),
+      ...(o.until !== undefined ? { until: o.until } : {}),
+    });
+    async function* filtered(): AsyncGenerator<LogMessage> {
+      for await (const m of source) {
+        if (m.stream === 'stdout' ? o.stdout : o.stderr) yield m;
+      }
+    }
+    return { tty: c.Config.Tty === true, messages: filtered() };
+  }
+
+  attach(ref: string, o: AttachOptions): AttachTarget {
+    const c = this.#o.store.get(ref);
+    const tty = c.Config.Tty === true;
+    const conmon = this.#conmon(c.Runtime);
+    const pump = async (session: AttachSession, conn: Duplex): Promise<void> => {
+      const send = (stream: StdStream) => (d: Buffer) => {
+        if (!conn.destroyed) conn.write(tty ? d : stdcopyFrame(stream, d));
+      };
+      if (o.stdout) session.stdout.on('data', send(StdStream.Stdout));
+      else session.stdout.resume();
+      if (o.stderr) session.stderr.on('data', send(StdStream.Stderr));
+      else session.stderr.resume();
+      if (o.stdin && c.Config.OpenStdin === true) {
+        conn.on('data', (d: Buffer) => session.stdin.write(d));
+        conn.on('end', () => {
+          if (c.Config.StdinOnce === true) session.stdin.end();
+        });
+      }
+      const gone = once(conn, 'close').then(() => session.close());
+      await Promise.race([session.closed.then(() => Promise.all([finished(session.stdout), finished(session.stderr)])), gone]);
+      if (!conn.destroyed) conn.end();
+    };
+    return {
+      tty,
+      run: async (conn) => {
+        if (!o.stream) {
+          conn.end();
+          return;
+        }
+        const cur = this.#o.store.find(c.ID);
+        if (cur !== undefined && isRunning(cur)) {
+          await pump(await conmon.attach(this.#paths(c.ID)), conn);
+          return;
+        }
+        // Not started yet (docker run attaches before start): start connects us.
+        const live = this.#liveOf(c.ID);
+        await new Promise<void>((resolve) => {
+          let done = false;
+          const finish = (): void => {
+            if (!done) {
+              done = true;
+              resolve();
+            }
+          };
+          live.pendingAttach.push(async (paths, signal) => {
+            let session: AttachSession;
+            try {
+              session = await conmon.attach(paths, { waitMs: 60_000, signal });
+            } catch (err) {
+              if (!conn.destroyed) conn.end();
+              finish();
+              throw err;
+            }
+            void pump(session, conn).finally(finish);
+          });
+          live.onRemoved.push(() => {
+            if (!conn.destroyed) conn.end();
+            finish();
+          });
+          conn.once('close', finish);
+        });
+      },
+    };
+  }
+}
+
+function matchFilters(c: ContainerRecord, f: Filters): boolean {
+  const any = (key: string, pred: (v: string) => boolean): boolean => {
+    const vals = f.get(key);
+    return vals === undefined || vals.length === 0 || vals.some(pred);
+  };
+  return (
+    any('status', (v) => v === c.State.Status) &&
+    any('name', (v) => new RegExp(v).test(c.Name)) &&
+    any('id', (v) => c.ID.startsWith(v)) &&
+    any('exited', (v) => c.State.Status === 'exited' && String(c.State.ExitCode) === v) &&
+    any('ancestor', (v) => c.Config.Image === v || c.Image === v || c.Image === `sha256:${v}`) &&
+    any('label', (v) => {
+      const [k, val] = v.split('=');
+      const labels = c.Config.Labels ?? {};
+      return val === undefined ? k! in labels : labels[k!] === val;
+    })
+  );
+}
+
+/** The value of `p` if it settles within `ms`, else undefined. */
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export { ZERO_TIME };

@@ -1,0 +1,195 @@
+import type { Duplex } from 'node:stream';
+import type {
+  ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, WaitCondition,
+} from '../../api/containers.js';
+import { stdcopyFrame, StdStream } from '../../api/stdcopy.js';
+import type { Filters } from '../../api/types.js';
+import { parseFilters } from '../../api/filters.js';
+import { InvalidParameter } from '../../errdefs/index.js';
+import type { Route, RequestContext } from '../context.js';
+import { queryBool, queryInt, readJsonBody, writeChunk, writeJson } from '../body.js';
+import { versionAtLeast } from '../version.js';
+
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  timestamp: string;
+  line: Buffer;
+}
+
+/** What the containers router needs from the engine (implemented by engine/ContainerService). */
+export interface ContainersBackend {
+  create(body: ContainerCreateRequest, opts: { name?: string }): Promise<ContainerCreateResponse>;
+  start(name: string): Promise<void>;
+  stop(name: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  restart(name: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  kill(name: string, signal?: string): Promise<void>;
+  /** Registers the waiter synchronously (NotFound thrown here), resolves on the condition. */
+  wait(name: string, condition: WaitCondition, signal?: AbortSignal): { result: Promise<ContainerWaitResponse> };
+  remove(name: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
+  list(opts: { all?: boolean; limit?: number; filters?: Filters }): ContainerSummary[];
+  inspect(name: string): ContainerInspect;
+  logs(
+    name: string,
+    opts: { stdout: boolean; stderr: boolean; follow: boolean; timestamps: boolean; tail?: number; since?: bigint; until?: bigint; signal?: AbortSignal },
+  ): { tty: boolean; messages: AsyncIterable<LogEntry> };
+  attach(
+    name: string,
+    opts: { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean },
+  ): { tty: boolean; run(conn: Duplex): Promise<void> };
+}
+
+const RAW = 'application/vnd.docker.raw-stream';
+const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
+
+/** Docker's `since`/`until`: Unix seconds with an optional fraction (`1700000000.5`) → epoch ns. */
+function parseUnixNano(v: string | null): bigint | undefined {
+  if (v === null || v === '' || v === '0') return undefined;
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m === null) throw new InvalidParameter(`invalid value for time: ${JSON.stringify(v)}`);
+  return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+function stopOptions(ctx: RequestContext): { timeout?: number; signal?: string } {
+  const t = queryInt(ctx.query, 't');
+  const signal = ctx.query.get('signal');
+  return { ...(t !== undefined ? { timeout: t } : {}), ...(signal ? { signal } : {}) };
+}
+
+export function containerRoutes(b: ContainersBackend): Route[] {
+  const streamType = (ctx: RequestContext, tty: boolean): string => (!tty && versionAtLeast(ctx.apiVersion, '1.42') ? MULTIPLEXED : RAW);
+  return [
+    {
+      method: 'POST',
+      path: '/containers/create',
+      handler: async (ctx) => {
+        const body = await readJsonBody(ctx.req);
+        if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+          throw new InvalidParameter('config cannot be empty in order to create a container');
+        }
+        const name = ctx.query.get('name') ?? undefined;
+        writeJson(ctx.res, 201, await b.create(body as ContainerCreateRequest, name ? { name } : {}));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/json',
+      handler: async (ctx) => {
+        const limit = queryInt(ctx.query, 'limit');
+        writeJson(ctx.res, 200, b.list({ all: queryBool(ctx.query, 'all'), ...(limit !== undefined ? { limit } : {}), filters: parseFilters(ctx.query.get('filters')) }));
+      },
+    },
+    { method: 'GET', path: '/containers/{name}/json', handler: async (ctx) => writeJson(ctx.res, 200, b.inspect(ctx.params.name!)) },
+    {
+      method: 'POST',
+      path: '/containers/{name}/start',
+      handler: async (ctx) => {
+        await b.start(ctx.params.name!);
+        ctx.res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/stop',
+      handler: async (ctx) => {
+        await b.stop(ctx.params.name!, stopOptions(ctx));
+        ctx.res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/restart',
+      handler: async (ctx) => {
+        await b.restart(ctx.params.name!, stopOptions(ctx));
+        ctx.res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/kill',
+      handler: async (ctx) => {
+        await b.kill(ctx.params.name!, ctx.query.get('signal') || undefined);
+        ctx.res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/wait',
+      handler: async (ctx) => {
+        const raw = ctx.query.get('condition') || 'not-running';
+        if (!['not-running', 'next-exit', 'removed'].includes(raw)) throw new InvalidParameter(`invalid condition: "${raw}"`);
+        const w = b.wait(ctx.params.name!, raw as WaitCondition, ctx.signal);
+        // Headers go out now: the client knows the wait is registered before it starts the container.
+        ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+        ctx.res.flushHeaders();
+        const r = await w.result;
+        ctx.res.end(JSON.stringify(r) + '\n');
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/containers/{name}',
+      handler: async (ctx) => {
+        await b.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), volumes: queryBool(ctx.query, 'v') });
+        ctx.res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/resize',
+      handler: async (ctx) => {
+        b.inspect(ctx.params.name!);
+        ctx.res.writeHead(200, { 'Content-Length': 0 }).end();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/{name}/logs',
+      handler: async (ctx) => {
+        const q = ctx.query;
+        const tailRaw = q.get('tail');
+        let tail: number | undefined;
+        if (tailRaw !== null && tailRaw !== '' && tailRaw !== 'all') {
+          tail = Number(tailRaw);
+          if (!Number.isInteger(tail)) throw new InvalidParameter(`invalid value for tail: ${JSON.stringify(tailRaw)}`);
+        }
+        const since = parseUnixNano(q.get('since'));
+        const until = parseUnixNano(q.get('until'));
+        const timestamps = queryBool(q, 'timestamps');
+        const { tty, messages } = b.logs(ctx.params.name!, {
+          stdout: queryBool(q, 'stdout'),
+          stderr: queryBool(q, 'stderr'),
+          follow: queryBool(q, 'follow'),
+          timestamps,
+          ...(tail !== undefined ? { tail } : {}),
+          ...(since !== undefined ? { since } : {}),
+          ...(until !== undefined ? { until } : {}),
+          signal: ctx.signal,
+        });
+        ctx.res.writeHead(200, { 'Content-Type': streamType(ctx, tty) });
+        ctx.res.flushHeaders();
+        for await (const m of messages) {
+          const line = timestamps ? Buffer.concat([Buffer.from(`${m.timestamp} `), m.line]) : m.line;
+          await writeChunk(ctx.res, tty ? line : stdcopyFrame(m.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, line));
+          if (ctx.signal.aborted) break;
+        }
+        ctx.res.end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/attach',
+      handler: async (ctx) => {
+        const q = ctx.query;
+        const target = b.attach(ctx.params.name!, {
+          stdin: queryBool(q, 'stdin'),
+          stdout: queryBool(q, 'stdout'),
+          stderr: queryBool(q, 'stderr'),
+          stream: queryBool(q, 'stream'),
+          logs: queryBool(q, 'logs'),
+        });
+        const conn = ctx.hijack(streamType(ctx, target.tty));
+        await target.run(conn);
+      },
+    },
+  ];
+}
