@@ -3,6 +3,7 @@ import { cliVersion, cliVersionEstibaCli } from './cli-version.js';
 import { images500 } from './images-500.js';
 import { load200mb } from './load-200mb.js';
 import { save200mb } from './save-200mb.js';
+import { runParallel, runRm } from './run-rm.js';
 
 /** Every benchmark, in the order a default run takes them. */
-export const BENCHMARKS: readonly Benchmark[] = [cliVersion, cliVersionEstibaCli, images500, load200mb, save200mb];
+export const BENCHMARKS: readonly Benchmark[] = [cliVersion, cliVersionEstibaCli, images500, load200mb, save200mb, runRm, runParallel];
