@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { homedir } from 'node:os';
 import { createDaemon, API_VERSION, MIN_API_VERSION } from '../engine/daemon.js';
 import { createApiHandler } from '../server/server.js';
-import { listen, type Listener } from '../server/listen.js';
+import { checkListenAddress, listen, loadTls, type Listener, type TlsFiles } from '../server/listen.js';
 import { jsonLogger, type LogLevel } from '../util/logger.js';
 import { acquireLock } from '../util/lockfile.js';
 import { messageOf } from '../errdefs/index.js';
@@ -93,46 +93,67 @@ async function main(): Promise<number> {
   const hosts = v.host && v.host.length > 0 ? v.host : [`unix://${join(execRoot, 'estiba.sock')}`];
   const pidfile = v.pidfile ?? join(execRoot, 'estibad.pid');
 
+  // Every address and TLS file is checked before anything is locked, bound or written, so a
+  // refused start leaves nothing behind.
+  const useTls = v.tls || v.tlsverify;
+  const tls: TlsFiles | undefined = useTls ? { ca: v.tlscacert!, cert: v.tlscert!, key: v.tlskey!, verify: v.tlsverify ?? false } : undefined;
+  for (const address of hosts) {
+    checkListenAddress(address, { tls: tls !== undefined && address.startsWith('tcp://'), allowInsecureTcp: v['insecure-tcp'] });
+  }
+  if (tls && hosts.some((h) => h.startsWith('tcp://'))) await loadTls(tls);
+
   await mkdir(dataRoot, { recursive: true, mode: 0o711 });
   const release = await acquireLock(join(dataRoot, 'estibad.lock'), `data root ${dataRoot}`);
-  const runtimes: Record<string, { path: string }> = {};
-  for (const name of ['runc', 'crun']) {
-    const p = findBinary(name);
-    if (p) runtimes[name] = { path: p };
-  }
-  const daemon = await createDaemon({
-    dataRoot,
-    execRoot,
-    logger,
-    version: ESTIBA_VERSION,
-    gitCommit: GIT_COMMIT,
-    runtimes,
-    defaultRuntime: v['default-runtime']!,
-    debug: v.debug ?? false,
-  });
-  const handler = createApiHandler({
-    routes: daemon.routes,
-    logger,
-    maxApiVersion: API_VERSION,
-    minApiVersion: MIN_API_VERSION,
-    serverHeader: `estiba/${ESTIBA_VERSION} (linux)`,
-  });
-  const useTls = v.tls || v.tlsverify;
   const listeners: Listener[] = [];
-  for (const address of hosts) {
-    const isTcp = address.startsWith('tcp://');
-    listeners.push(
-      await listen({
-        address,
-        handler,
-        upgrade: handler.upgrade,
-        allowInsecureTcp: v['insecure-tcp'],
-        tls: isTcp && useTls ? { ca: v.tlscacert!, cert: v.tlscert!, key: v.tlskey!, verify: v.tlsverify ?? false } : undefined,
-      }),
-    );
+  const unbind = async (): Promise<void> => {
+    await Promise.all(listeners.map((l) => l.close()));
+    for (const l of listeners) {
+      if (l.address.startsWith('unix://')) await rm(l.address.slice('unix://'.length), { force: true });
+    }
+  };
+  let daemon: Awaited<ReturnType<typeof createDaemon>>;
+  try {
+    const runtimes: Record<string, { path: string }> = {};
+    for (const name of ['runc', 'crun']) {
+      const p = findBinary(name);
+      if (p) runtimes[name] = { path: p };
+    }
+    daemon = await createDaemon({
+      dataRoot,
+      execRoot,
+      logger,
+      version: ESTIBA_VERSION,
+      gitCommit: GIT_COMMIT,
+      runtimes,
+      defaultRuntime: v['default-runtime']!,
+      debug: v.debug ?? false,
+    });
+    const handler = createApiHandler({
+      routes: daemon.routes,
+      logger,
+      maxApiVersion: API_VERSION,
+      minApiVersion: MIN_API_VERSION,
+      serverHeader: `estiba/${ESTIBA_VERSION} (linux)`,
+    });
+    for (const address of hosts) {
+      listeners.push(
+        await listen({
+          address,
+          handler,
+          upgrade: handler.upgrade,
+          allowInsecureTcp: v['insecure-tcp'],
+          tls: address.startsWith('tcp://') ? tls : undefined,
+        }),
+      );
+    }
+    await mkdir(dirname(pidfile), { recursive: true });
+    await writeFile(pidfile, String(process.pid));
+  } catch (err) {
+    // A failed start (an address in use, say) gives back what it took.
+    await unbind();
+    await release();
+    throw err;
   }
-  await mkdir(dirname(pidfile), { recursive: true });
-  await writeFile(pidfile, String(process.pid));
   logger.info('API listen on', { addresses: listeners.map((l) => l.address), dataRoot, execRoot });
 
   let stopping = false;
@@ -140,13 +161,10 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    await Promise.all(listeners.map((l) => l.close()));
+    await unbind();
     await daemon.close();
     await rm(pidfile, { force: true });
     await release();
-    for (const l of listeners) {
-      if (l.address.startsWith('unix://')) await rm(l.address.slice('unix://'.length), { force: true });
-    }
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

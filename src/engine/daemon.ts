@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { ImageService } from '../image/service.js';
 import { ContentStore } from '../store/content/store.js';
 import { LayerStore } from '../store/layers/store.js';
 import { ImageMetadataStore } from '../store/metadata/images.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { TEMP_PREFIX, writeFileAtomic } from '../util/atomic-file.js';
 import type { Logger } from '../util/logger.js';
 import type { Route } from '../server/context.js';
 import { systemRoutes } from '../server/routers/system.js';
@@ -62,6 +62,10 @@ async function daemonId(dataRoot: string): Promise<string> {
 export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   await mkdir(o.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(o.execRoot, { recursive: true, mode: 0o700 });
+  // Files of the data root itself (engine-id) are written through temp files: sweep a crash's.
+  for (const name of await readdir(o.dataRoot)) {
+    if (name.startsWith(TEMP_PREFIX)) await rm(join(o.dataRoot, name), { recursive: true, force: true });
+  }
   const events = new EventBus();
   const content = new ContentStore(join(o.dataRoot, 'content'));
   const layers = new LayerStore(join(o.dataRoot, 'layers'));

@@ -548,8 +548,18 @@ export class ImageService {
     }
     const existing = this.#o.meta.getImage(ai.configDigest);
     const record: ImageRecord = existing ?? { id: ai.configDigest, layers, repoDigests: [] };
-    if (!existing) await this.#o.meta.putImage(record);
+    await this.#putNewRecord(record, ai.tags);
     return record;
+  }
+
+  /**
+   * Writes a record that is not there yet, carrying its tag intent from its very first write: a
+   * crash before the tags move then rolls them forward at start (init) instead of leaving an
+   * untagged image that the interrupted load or import never reported.
+   */
+  async #putNewRecord(record: ImageRecord, tags: readonly Reference[]): Promise<void> {
+    if (this.#o.meta.getImage(record.id)) return;
+    await this.#o.meta.putImage(tags.length > 0 ? { ...record, pendingRefs: tags.map(referenceString) } : record);
   }
 
   /** Tags move in a roll-forward transaction: record the intent, move, clear the intent. */
@@ -629,7 +639,7 @@ export class ImageService {
       layers: [{ diffId: layer.diffId, blob: blob.digest, mediaType }],
       repoDigests: [],
     };
-    await this.#o.meta.putImage(record);
+    await this.#putNewRecord(record, target ? [target] : []);
     await this.#commitTags(record, target ? [target] : []);
     await this.#emit('import', id);
     return id;

@@ -2,11 +2,13 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createSecureContext as tlsCreateSecureContext } from 'node:tls';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { InvalidParameter, isErrno } from '../errdefs/index.js';
+import { InvalidParameter, isErrno, messageOf } from '../errdefs/index.js';
 
 export interface TlsFiles {
+  /** Read only with `verify`. */
   ca: string;
   cert: string;
   key: string;
@@ -40,15 +42,65 @@ export function parseTcpAddress(addr: string, tls: boolean): { host: string; por
   return { host, port };
 }
 
+/**
+ * Checks an address without binding it: a known scheme, and plain TCP only on loopback with
+ * `allowInsecureTcp`. The daemon runs this over every -H before it takes its lock or binds anything.
+ */
+export function checkListenAddress(address: string, opts: { tls: boolean; allowInsecureTcp?: boolean }): void {
+  const [scheme] = address.split('://');
+  if (!address.includes('://') || !['unix', 'tcp', 'fd'].includes(scheme ?? '')) {
+    throw new InvalidParameter(`invalid host address ${JSON.stringify(address)}: expected unix://, tcp:// or fd://`);
+  }
+  if (scheme !== 'tcp' || opts.tls) return;
+  let host: string;
+  try {
+    ({ host } = parseTcpAddress(address, false));
+  } catch (err) {
+    throw new InvalidParameter(`invalid host address ${JSON.stringify(address)}: ${messageOf(err)}`, { cause: err });
+  }
+  if (!(isLoopback(host) && opts.allowInsecureTcp)) {
+    throw new InvalidParameter(
+      `refusing to listen on ${address} without TLS: use --tlsverify, or a loopback address with --insecure-tcp`,
+    );
+  }
+}
+
+async function readTlsFile(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR')) {
+      throw new InvalidParameter(`could not read the ${what} ${JSON.stringify(path)}: ${messageOf(err)}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** The TLS server options; unreadable or malformed files are InvalidParameter naming the flag. */
+export async function loadTls(tls: TlsFiles): Promise<https.ServerOptions> {
+  const [ca, cert, key] = await Promise.all([
+    tls.verify ? readTlsFile(tls.ca, 'TLS CA certificate (--tlscacert)') : undefined,
+    readTlsFile(tls.cert, 'TLS certificate (--tlscert)'),
+    readTlsFile(tls.key, 'TLS key (--tlskey)'),
+  ]);
+  const options: https.ServerOptions = { ca, cert, key, requestCert: tls.verify, rejectUnauthorized: tls.verify, minVersion: 'TLSv1.2' };
+  try {
+    // Parses the PEM files now rather than at the first connection.
+    tlsCreateSecureContext(options);
+  } catch (err) {
+    throw new InvalidParameter(`invalid TLS certificate or key (--tlscert ${tls.cert}, --tlskey ${tls.key}${tls.verify ? `, --tlscacert ${tls.ca}` : ''}): ${messageOf(err)}`, {
+      cause: err,
+    });
+  }
+  return options;
+}
+
 export async function listen(opts: ListenOptions): Promise<Listener> {
   const [scheme] = opts.address.split('://');
+  checkListenAddress(opts.address, { tls: opts.tls !== undefined, allowInsecureTcp: opts.allowInsecureTcp });
   let server: http.Server;
   if (opts.tls) {
-    const [ca, cert, key] = await Promise.all([readFile(opts.tls.ca), readFile(opts.tls.cert), readFile(opts.tls.key)]);
-    server = https.createServer(
-      { ca, cert, key, requestCert: opts.tls.verify, rejectUnauthorized: opts.tls.verify, minVersion: 'TLSv1.2' },
-      opts.handler,
-    );
+    server = https.createServer(await loadTls(opts.tls), opts.handler);
   } else {
     server = http.createServer(opts.handler);
   }
@@ -72,11 +124,6 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
     }
     case 'tcp': {
       const { host, port } = parseTcpAddress(opts.address, opts.tls !== undefined);
-      if (!opts.tls && !(isLoopback(host) && opts.allowInsecureTcp)) {
-        throw new InvalidParameter(
-          `refusing to listen on ${opts.address} without TLS: use --tlsverify, or a loopback address with --insecure-tcp`,
-        );
-      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());
@@ -95,6 +142,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
       return { address: opts.address, server, close: () => closeServer(server) };
     }
     default:
+      // checkListenAddress has ruled this out.
       throw new InvalidParameter(`invalid host address ${JSON.stringify(opts.address)}: expected unix://, tcp:// or fd://`);
   }
 }

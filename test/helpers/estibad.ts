@@ -53,12 +53,22 @@ export async function startEstibad(o: { dataRoot?: string; execRoot?: string; ar
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Roots made here go if the daemon never comes up; given ones belong to the caller.
+  const removeOwnRoots = async (): Promise<void> => {
+    if (o.dataRoot === undefined) await rm(dataRoot, { recursive: true, force: true });
+    if (o.execRoot === undefined) await rm(execRoot, { recursive: true, force: true });
+  };
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`estibad exited with ${child.exitCode}: ${log}`);
+    if (child.exitCode !== null) {
+      await removeOwnRoots();
+      throw new Error(`estibad exited with ${child.exitCode}: ${log}`);
+    }
     if (existsSync(socket) && (await ping(socket))) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      await exited;
+      await removeOwnRoots();
       throw new Error(`estibad did not answer /_ping within 15 s: ${log}`);
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -43,6 +43,10 @@ export class ImageMetadataStore {
   async init(): Promise<void> {
     const dir = join(this.#root, 'images');
     await mkdir(dir, { recursive: true });
+    // refs.json is replaced through a temp file beside it: a crash mid-write leaves that behind.
+    for (const name of await readdir(this.#root)) {
+      if (name.startsWith(TEMP_PREFIX)) await rm(join(this.#root, name), { force: true });
+    }
     for (const name of await readdir(dir)) {
       if (name.startsWith(TEMP_PREFIX)) {
         await rm(join(dir, name), { force: true });
