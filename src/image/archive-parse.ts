@@ -4,6 +4,7 @@ import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest
 import { parseNormalizedReference, withDefaultTag, type Reference } from '../oci/reference.js';
 import { isDigest, type Digest } from '../util/digest.js';
 import type { ArchiveContents } from './archive-read.js';
+import { compressionOf } from '../store/layers/apply.js';
 
 /** One image found in an archive, with its blobs already in the content store. */
 export interface ArchiveImage {
@@ -28,7 +29,35 @@ function parseJson<T>(buf: Buffer | undefined, what: string): T {
   }
 }
 
+/** Configs and manifests are small; a bigger one is hostile input, not something to read into memory. */
+const MAX_JSON_BLOB = 8 * 1024 * 1024;
+
+async function readJsonBlob<T>(content: ContentStore, d: Digest, what: string): Promise<T> {
+  const { size } = await content.info(d);
+  if (size > MAX_JSON_BLOB) throw new InvalidParameter(`invalid archive: ${what} ${d} is ${size} bytes, over the ${MAX_JSON_BLOB}-byte limit`);
+  const value = parseJson<unknown>(await content.read(d), `${what} ${d}`);
+  if (value === null || typeof value !== 'object') throw new InvalidParameter(`invalid archive: ${what} ${d} is not a JSON object`);
+  return value as T;
+}
+
+function isDescriptor(d: unknown): d is Descriptor {
+  return d !== null && typeof d === 'object' && typeof (d as Descriptor).digest === 'string' && isDigest((d as Descriptor).digest);
+}
+
+/** The layer media type from the bytes, since docker-archive manifests carry none. */
+async function sniffedMediaType(content: ContentStore, d: Digest): Promise<string> {
+  switch (compressionOf(await content.head(d, 8))) {
+    case 'gzip':
+      return MediaType.OciLayerGzip;
+    case 'zstd':
+      return MediaType.OciLayerZstd;
+    default:
+      return MediaType.OciLayer;
+  }
+}
+
 function member(c: ArchiveContents, path: string): Digest {
+  if (typeof path !== 'string') throw new InvalidParameter(`invalid archive: member name ${JSON.stringify(path)} is not a string`);
   const d = c.files.get(path.replace(/^\.\//, ''));
   if (!d) throw new InvalidParameter(`invalid archive: ${JSON.stringify(path)} not found in the archive`);
   return d;
@@ -49,11 +78,6 @@ function verifiedBlob(c: ArchiveContents, d: Digest): Digest {
   return got;
 }
 
-function mediaTypeOf(layerPath: string): string {
-  // docker-archive layers carry no media type; the bytes are sniffed when applied.
-  return layerPath.endsWith('.gz') ? MediaType.DockerLayer : MediaType.OciLayer;
-}
-
 function parseTag(t: string): Reference {
   try {
     return withDefaultTag(parseNormalizedReference(t));
@@ -71,11 +95,16 @@ async function fromDockerManifest(c: ArchiveContents, content: ContentStore): Pr
     const configDigest = member(c, e.Config);
     const m = /([a-f0-9]{64})(\.json)?$/.exec(e.Config);
     if (m && `sha256:${m[1]}` !== configDigest) throw new DataLoss(`invalid archive: config ${e.Config} has digest ${configDigest}`);
-    const config = checkConfig(JSON.parse((await content.read(configDigest)).toString('utf8')) as ImageConfig, configDigest);
+    const config = checkConfig(await readJsonBlob<ImageConfig>(content, configDigest, 'config'), configDigest);
+    const layers: ArchiveImage['layers'] = [];
+    for (const p of e.Layers) {
+      const digest = member(c, p);
+      layers.push({ digest, mediaType: await sniffedMediaType(content, digest) });
+    }
     out.push({
       configDigest,
       config,
-      layers: e.Layers.map((p) => ({ digest: member(c, p), mediaType: mediaTypeOf(p) })),
+      layers,
       tags: (e.RepoTags ?? []).map(parseTag),
     });
   }
@@ -95,9 +124,9 @@ async function fromOciLayout(c: ArchiveContents, content: ContentStore): Promise
   const index = parseJson<Index>(c.small.get('index.json'), 'index.json');
   const out: ArchiveImage[] = [];
   const visit = async (d: Descriptor, name: Reference | undefined): Promise<void> => {
-    if (!isDigest(d.digest)) throw new InvalidParameter(`invalid archive: bad digest ${JSON.stringify(d.digest)}`);
+    if (!isDescriptor(d)) throw new InvalidParameter(`invalid archive: bad descriptor ${JSON.stringify(d)}`);
     const digest = verifiedBlob(c, d.digest);
-    const doc = JSON.parse((await content.read(digest)).toString('utf8')) as Manifest | Index;
+    const doc = await readJsonBlob<Manifest | Index>(content, digest, 'manifest');
     if ('manifests' in doc && Array.isArray(doc.manifests)) {
       const pick = doc.manifests.find((m) => !m.platform || (m.platform.os === 'linux' && m.platform.architecture === 'amd64'));
       if (!pick) throw new InvalidParameter('invalid archive: no linux/amd64 image in index');
@@ -105,8 +134,11 @@ async function fromOciLayout(c: ArchiveContents, content: ContentStore): Promise
       return;
     }
     const m = doc as Manifest;
+    if (!isDescriptor(m.config) || !Array.isArray(m.layers) || !m.layers.every(isDescriptor)) {
+      throw new InvalidParameter(`invalid archive: manifest ${digest} lacks a config or layers descriptor`);
+    }
     const configDigest = verifiedBlob(c, m.config.digest);
-    const config = checkConfig(JSON.parse((await content.read(configDigest)).toString('utf8')) as ImageConfig, configDigest);
+    const config = checkConfig(await readJsonBlob<ImageConfig>(content, configDigest, 'config'), configDigest);
     out.push({
       configDigest,
       config,
@@ -114,7 +146,8 @@ async function fromOciLayout(c: ArchiveContents, content: ContentStore): Promise
       tags: name ? [name] : [],
     });
   };
-  for (const d of index.manifests ?? []) await visit(d, nameFromAnnotations(d));
+  if (!Array.isArray(index.manifests)) throw new InvalidParameter('invalid archive: index.json has no manifests list');
+  for (const d of index.manifests) await visit(d, isDescriptor(d) ? nameFromAnnotations(d) : undefined);
   return out;
 }
 

@@ -2,12 +2,14 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract } from 'tar-stream';
-import { InvalidParameter } from '../errdefs/index.js';
+import { InvalidParameter, isErrno, kindOf, messageOf } from '../errdefs/index.js';
 import type { ContentStore } from '../store/content/store.js';
 import type { Digest } from '../util/digest.js';
 
-/** Archive members small enough to keep in memory as well (manifest.json, index.json …). */
+/** Members up to this size are read into memory before going to the store. */
 const SMALL_FILE = 4 * 1024 * 1024;
+/** The members an archive is interpreted from; kept in memory. */
+const INDEX_FILES = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
 
 /**
  * An image archive (`docker save` output or an OCI image layout tar) read once, as a stream:
@@ -29,7 +31,7 @@ function cleanPath(name: string): string {
 export async function readArchive(
   input: Readable,
   content: ContentStore,
-  opts: { signal?: AbortSignal; onBlob?: (d: Digest) => void } = {},
+  opts: { signal?: AbortSignal } = {},
 ): Promise<ArchiveContents> {
   const { signal } = opts;
   const files = new Map<string, Digest>();
@@ -47,14 +49,11 @@ export async function readArchive(
           const chunks: Buffer[] = [];
           for await (const c of stream) chunks.push(c as Buffer);
           const buf = Buffer.concat(chunks);
-          small.set(path, buf);
-          const { digest } = await content.put(buf);
-          opts.onBlob?.(digest);
-          files.set(path, digest);
+          // Only the index files are needed whole; everything else is read back by digest.
+          if (INDEX_FILES.has(path)) small.set(path, buf);
+          files.set(path, (await content.put(buf)).digest);
         } else {
-          const { digest } = await content.ingest(stream as AsyncIterable<Buffer>, { signal });
-          opts.onBlob?.(digest);
-          files.set(path, digest);
+          files.set(path, (await content.ingest(stream as AsyncIterable<Buffer>, { signal })).digest);
         }
       } else {
         if ((header.type === 'symlink' || header.type === 'link') && header.linkname) {
@@ -70,8 +69,10 @@ export async function readArchive(
   try {
     await pipeline(input, ex, { signal });
   } catch (err) {
-    if (signal?.aborted) throw err;
-    throw new InvalidParameter(`invalid archive: ${(err as Error).message}`, { cause: err });
+    // Malformed tar data is the client's fault; the store's own failures (no space, a kind
+    // already decided) keep theirs.
+    if (signal?.aborted || kindOf(err) !== undefined || isErrno(err, 'ENOSPC', 'EACCES', 'EIO', 'EROFS', 'EMFILE')) throw err;
+    throw new InvalidParameter(`invalid archive: ${messageOf(err)}`, { cause: err });
   }
   if (entries === 0) throw new InvalidParameter('invalid archive: no entries (is it a tar file?)');
   // Docker ≥25 writes `<id>/layer.tar` as links into blobs/: resolve them after the fact.

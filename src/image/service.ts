@@ -17,6 +17,7 @@ import { applyLayer, compressionOf, diffIdOfTar } from '../store/layers/apply.js
 import type { ImageLayer, ImageMetadataStore, ImageRecord } from '../store/metadata/images.js';
 import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
+import { RwLock } from '../util/rwlock.js';
 import { sha256, type Digest } from '../util/digest.js';
 import { formatRfc3339Nano, rfc3339Nano } from '../util/time.js';
 import { readArchive } from './archive-read.js';
@@ -56,10 +57,6 @@ export interface ListOptions {
   withVirtualSize?: boolean;
 }
 
-interface Lease {
-  blobs: Set<Digest>;
-  layers: Set<Digest>;
-}
 
 /**
  * The image service: the daemon's one entry point to local images. Mutations of one image
@@ -71,8 +68,12 @@ export class ImageService {
   readonly #sizes = new Map<Digest, number>();
   readonly #layerSizes = new Map<Digest, number>();
   readonly #lock = new KeyedMutex();
-  /** Blobs and layers of operations in flight: GC must not take them (containerd's leases). */
-  readonly #leases = new Set<Lease>();
+  /**
+   * Operations that write blobs and layers before any image refers to them (load, import)
+   * hold this shared; GC holds it exclusive, so it never sees their work half-referenced.
+   * Never wait for it while holding an image lock: GC runs outside them.
+   */
+  readonly #gcLock = new RwLock();
 
   constructor(opts: ImageServiceOptions) {
     this.#o = opts;
@@ -289,9 +290,14 @@ export class ImageService {
   // ---- tags and removal ---------------------------------------------------------------
 
   async tag(source: string, repo: string, tag: string | undefined): Promise<void> {
-    const img = this.resolve(source);
     const target = parseTagTarget(repo, tag);
-    await this.#setTags(img, [target]);
+    const { id } = this.resolve(source);
+    await this.#lock.run(id, async () => {
+      // Re-checked under the lock: a concurrent rmi may have deleted it since resolve().
+      const img = this.#o.meta.getImage(id);
+      if (!img) throw new NotFound(`No such image: ${source}`);
+      await this.#setTags(img, [target]);
+    });
   }
 
   async #setTags(img: ImageRecord, targets: readonly Reference[]): Promise<void> {
@@ -307,8 +313,10 @@ export class ImageService {
   async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
     const { meta } = this.#o;
     const { image, ref } = resolveImage(meta, name);
-    return this.#lock.run(image.id, async () => {
+    let deleted: ImageRecord | undefined;
+    const out = await this.#lock.run(image.id, async () => {
       const out: ImageDeleteResponseItem[] = [];
+      if (!meta.getImage(image.id)) throw new NotFound(`No such image: ${name}`);
       const refs = meta.refsOf(image.id);
       const users = this.#o.usage?.containersUsing(image.id) ?? [];
       if (ref) {
@@ -353,41 +361,44 @@ export class ImageService {
       }
       // The last reference went, but a child image still needs this one: keep it, quietly.
       if (this.#hasChildren(image.id)) return out;
-      out.push(...(await this.#deleteImage(image)));
+      await this.#deleteImageRecord(image);
+      deleted = image;
+      out.push({ Deleted: image.id });
       return out;
     });
+    if (deleted) {
+      const removedLayers = await this.#collectGarbage();
+      for (const c of chainIds(deleted.layers.map((l) => l.diffId)).reverse()) {
+        if (removedLayers.has(c)) out.push({ Deleted: c });
+      }
+    }
+    return out;
   }
 
   #hasChildren(id: Digest): boolean {
     return this.#o.meta.listImages().some((i) => i.parent === id);
   }
 
-  async #deleteImage(image: ImageRecord): Promise<ImageDeleteResponseItem[]> {
+  async #deleteImageRecord(image: ImageRecord): Promise<void> {
     await this.#o.meta.deleteImage(image.id);
     this.#sizes.delete(image.id);
     this.#configs.delete(image.id);
     // Gone already, so without its labels (as in dockerd).
     this.#o.emit?.('delete', image.id, { name: image.id });
-    const out: ImageDeleteResponseItem[] = [{ Deleted: image.id }];
-    const removedLayers = await this.#collectGarbage();
-    for (const c of chainIds(image.layers.map((l) => l.diffId)).reverse()) {
-      if (removedLayers.has(c)) out.push({ Deleted: c });
-    }
-    return out;
   }
 
   /**
    * Remove layers and blobs that no image (and no container) references. References are
    * walked each time rather than counted on disk: nothing to get out of step after a crash.
    */
-  async #collectGarbage(): Promise<Set<Digest>> {
+  #collectGarbage(): Promise<Set<Digest>> {
+    return this.#gcLock.exclusive(() => this.#sweep());
+  }
+
+  async #sweep(): Promise<Set<Digest>> {
     const { meta, layers, content } = this.#o;
     const liveLayers = new Set<Digest>(this.#o.usage?.layersInUse?.() ?? []);
     const liveBlobs = new Set<Digest>();
-    for (const lease of this.#leases) {
-      for (const b of lease.blobs) liveBlobs.add(b);
-      for (const l of lease.layers) liveLayers.add(l);
-    }
     for (const img of meta.listImages()) {
       liveBlobs.add(img.id);
       for (const l of img.layers) liveBlobs.add(l.blob);
@@ -478,33 +489,32 @@ export class ImageService {
    * discards the rest).
    */
   async load(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
-    return this.#withLease((lease) => this.#load(input, lease, opts.signal));
+    return this.#writingUnreferenced(() => this.#load(input, opts.signal));
   }
 
   /**
-   * Run an operation that writes blobs and layers before any image refers to them. What it
-   * leaves behind on failure (a hostile layer, a truncated upload) is collected at once.
+   * Run an operation that writes blobs and layers before any image refers to them, shielded
+   * from GC. What it leaves behind on failure (a hostile layer, a truncated upload) is
+   * collected at once.
    */
-  async #withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
-    const lease: Lease = { blobs: new Set(), layers: new Set() };
-    this.#leases.add(lease);
+  async #writingUnreferenced<T>(fn: () => Promise<T>): Promise<T> {
+    let failed = false;
     try {
-      return await fn(lease);
+      return await this.#gcLock.shared(fn);
     } catch (err) {
-      this.#leases.delete(lease);
-      await this.#collectGarbage();
+      failed = true;
       throw err;
     } finally {
-      this.#leases.delete(lease);
+      if (failed) await this.#collectGarbage();
     }
   }
 
-  async #load(input: Readable, lease: Lease, signal?: AbortSignal): Promise<string[]> {
-    const contents = await readArchive(input, this.#o.content, { signal, onBlob: (d) => lease.blobs.add(d) });
+  async #load(input: Readable, signal?: AbortSignal): Promise<string[]> {
+    const contents = await readArchive(input, this.#o.content, { signal });
     const images = await parseArchiveImages(contents, this.#o.content);
     const messages: string[] = [];
     for (const ai of images) {
-      const record = await this.#storeImage(ai, lease, signal);
+      const record = await this.#storeImage(ai, signal);
       const moved: string[] = [];
       for (const tag of ai.tags) {
         const prev = this.#o.meta.resolveRef(referenceString(tag));
@@ -524,7 +534,7 @@ export class ImageService {
   }
 
   /** Unpack the layers of an archived image and write its record (no tags yet). */
-  async #storeImage(ai: ArchiveImage, lease: Lease, signal?: AbortSignal): Promise<ImageRecord> {
+  async #storeImage(ai: ArchiveImage, signal?: AbortSignal): Promise<ImageRecord> {
     const cfg = ai.config;
     const diffIds = cfg.rootfs.diff_ids;
     if (diffIds.length !== ai.layers.length) {
@@ -537,7 +547,6 @@ export class ImageService {
     for (let i = 0; i < diffIds.length; i++) {
       const blob = ai.layers[i]!;
       const diffId = diffIds[i]!;
-      lease.layers.add(parent === undefined ? diffId : sha256(`${parent} ${diffId}`));
       const rec = await this.#o.layers.create({
         parent,
         diffId,
@@ -566,11 +575,15 @@ export class ImageService {
   async #commitTags(record: ImageRecord, tags: readonly Reference[]): Promise<void> {
     if (tags.length === 0) return;
     const { meta } = this.#o;
-    await meta.putImage({ ...record, pendingRefs: tags.map(referenceString) });
-    for (const t of tags) await meta.setRef(referenceString(t), record.id);
-    const cur = meta.getImage(record.id)!;
-    const { pendingRefs: _done, ...rest } = cur;
-    await meta.putImage({ ...rest, lastTagTime: formatRfc3339Nano(this.#now) });
+    await this.#lock.run(record.id, async () => {
+      // A concurrent rmi may have dropped the record since it was written; the caller still
+      // holds the GC lock shared, so its blobs and layers are all there to bring it back.
+      const base = meta.getImage(record.id) ?? record;
+      await meta.putImage({ ...base, pendingRefs: tags.map(referenceString) });
+      for (const t of tags) await meta.setRef(referenceString(t), record.id);
+      const { pendingRefs: _done, ...rest } = meta.getImage(record.id) ?? base;
+      await meta.putImage({ ...rest, lastTagTime: formatRfc3339Nano(this.#now) });
+    });
   }
 
   /** `docker save`: names are references or IDs; a reference saves that tag with the image. */
@@ -596,21 +609,18 @@ export class ImageService {
     opts: { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
   ): Promise<Digest> {
     const target = opts.repo ? parseTagTarget(opts.repo, opts.tag) : undefined;
-    return this.#withLease((lease) => this.#import(input, target, lease, opts));
+    return this.#writingUnreferenced(() => this.#import(input, target, opts));
   }
 
   async #import(
     input: Readable,
     target: Reference | undefined,
-    lease: Lease,
     opts: { changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
   ): Promise<Digest> {
     const blob = await this.#o.content.ingest(input, { signal: opts.signal });
-    lease.blobs.add(blob.digest);
     const { diffId } = await diffIdOfTar(this.#o.content.createReadStream(blob.digest));
-    const head = await readHead(this.#o.content.createReadStream(blob.digest));
+    const head = await this.#o.content.head(blob.digest, 8);
     const compression = compressionOf(head);
-    lease.layers.add(diffId);
     const layer = await this.#o.layers.create({
       parent: undefined,
       diffId,
@@ -630,7 +640,6 @@ export class ImageService {
     };
     const cfgBytes = Buffer.from(JSON.stringify(cfg));
     const id = sha256(cfgBytes);
-    lease.blobs.add(id);
     await this.#o.content.put(cfgBytes, id);
     const mediaType =
       compression === 'gzip' ? MediaType.OciLayerGzip : compression === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
@@ -662,14 +671,6 @@ function isSingleReference(refs: readonly string[]): boolean {
   if (tags.length > 1) return false;
   const digestRepos = new Set(parsed.filter((r) => r.digest !== undefined).map(fullName));
   return digestRepos.size === 1 && digestRepos.has(fullName(tags[0] ?? parsed[0]!));
-}
-
-async function readHead(stream: Readable): Promise<Buffer> {
-  for await (const chunk of stream) {
-    stream.destroy();
-    return chunk as Buffer;
-  }
-  return Buffer.alloc(0);
 }
 
 /** `until` accepts a Unix timestamp, an RFC 3339 date or a Go duration ago (10m, 24h). */

@@ -71,6 +71,24 @@ export class ContentStore {
     return data;
   }
 
+  /** The first `n` bytes of a blob (fewer if it is shorter), to sniff its compression. */
+  async head(digest: Digest, n: number): Promise<Buffer> {
+    let fh;
+    try {
+      fh = await open(this.path(digest), 'r');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new NotFound(`content ${digest}: not found`, { cause: err });
+      throw err;
+    }
+    try {
+      const buf = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(buf, 0, n, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+
   createReadStream(digest: Digest): ReadStream {
     return createReadStream(this.path(digest));
   }
