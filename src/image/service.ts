@@ -230,6 +230,7 @@ export class ImageService {
       graphData.WorkDir = top.replace(/diff$/, 'work');
       if (dirs.length > 1) graphData.LowerDir = dirs.slice(1).join(':');
     }
+    const lastTag = this.#o.meta.lastTagTime(img.id);
     const out: ImageInspect = {
       Id: img.id,
       RepoTags: this.#repoTags(img.id),
@@ -246,7 +247,7 @@ export class ImageService {
       Size: size,
       GraphDriver: { Name: this.#o.graphDriverName ?? 'overlay2', Data: dirs.length > 0 ? graphData : null },
       RootFS: { Type: 'layers', Layers: img.layers.map((l) => l.diffId) },
-      Metadata: { LastTagTime: img.lastTagTime ? rfc3339Nano(img.lastTagTime) : '0001-01-01T00:00:00Z' },
+      Metadata: { LastTagTime: lastTag ? rfc3339Nano(lastTag) : '0001-01-01T00:00:00Z' },
     };
     if (cfg.variant) out.Variant = cfg.variant;
     if (cfg['os.version']) out.OsVersion = cfg['os.version'];
@@ -303,11 +304,9 @@ export class ImageService {
   async #setTags(img: ImageRecord, targets: readonly Reference[]): Promise<void> {
     const { meta } = this.#o;
     for (const target of targets) {
-      await meta.setRef(referenceString(target), img.id);
+      await meta.setRef(referenceString(target), img.id, formatRfc3339Nano(this.#now));
       await this.#emit('tag', img.id, familiarString(target));
     }
-    const cur = meta.getImage(img.id);
-    if (cur) await meta.putImage({ ...cur, lastTagTime: formatRfc3339Nano(this.#now) });
   }
 
   async remove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
@@ -580,9 +579,10 @@ export class ImageService {
       // holds the GC lock shared, so its blobs and layers are all there to bring it back.
       const base = meta.getImage(record.id) ?? record;
       await meta.putImage({ ...base, pendingRefs: tags.map(referenceString) });
-      for (const t of tags) await meta.setRef(referenceString(t), record.id);
+      const taggedAt = formatRfc3339Nano(this.#now);
+      for (const t of tags) await meta.setRef(referenceString(t), record.id, taggedAt);
       const { pendingRefs: _done, ...rest } = meta.getImage(record.id) ?? base;
-      await meta.putImage({ ...rest, lastTagTime: formatRfc3339Nano(this.#now) });
+      await meta.putImage(rest);
     });
   }
 

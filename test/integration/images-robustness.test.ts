@@ -65,7 +65,7 @@ test('a tag racing a forced removal never leaves a reference to a deleted image'
     await load(base.archive);
     await Promise.allSettled([client.imageRemove(base.id, { force: true }), client.imageTag(base.id, 'tagrace', `t${i}`)]);
   }
-  const refs = JSON.parse(await readFile(join(d.dataRoot, 'image', 'refs.json'), 'utf8')) as Record<string, string>;
+  const { refs } = JSON.parse(await readFile(join(d.dataRoot, 'image', 'refs.json'), 'utf8')) as { refs: Record<string, string> };
   const records = new Set((await readdir(join(d.dataRoot, 'image', 'images'))).map((n) => `sha256:${n.replace(/\.json$/, '')}`));
   for (const [name, id] of Object.entries(refs)) assert.ok(records.has(id), `${name} points at deleted image ${id}`);
 });

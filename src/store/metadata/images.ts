@@ -30,11 +30,21 @@ export interface ImageRecord {
  * blobs and layers first, then the record, then the reference, so that after a crash every
  * reference points to a complete image (init() drops any that do not).
  */
+/** refs.json: references and tag times, replaced whole on every change. */
+interface RefsFile {
+  refs: Record<string, string>;
+  tagTimes: Record<string, string>;
+}
+
 export class ImageMetadataStore {
   readonly #root: string;
   readonly #images = new Map<Digest, ImageRecord>();
   readonly #refs = new Map<string, Digest>();
+  /** When each image was last tagged (inspect's Metadata.LastTagTime), kept with the refs. */
+  readonly #tagTimes = new Map<Digest, string>();
   readonly #refsLock = new KeyedMutex();
+  /** A save queued behind the one writing now; later changes ride on it. */
+  #queuedSave: Promise<void> | undefined;
 
   constructor(root: string) {
     this.#root = root;
@@ -56,15 +66,22 @@ export class ImageMetadataStore {
       const rec = JSON.parse(await readFile(join(dir, name), 'utf8')) as ImageRecord;
       if (isDigest(rec.id)) this.#images.set(rec.id, rec);
     }
-    let refs: Record<string, string> = {};
+    let file: RefsFile = { refs: {}, tagTimes: {} };
     try {
-      refs = JSON.parse(await readFile(join(this.#root, 'refs.json'), 'utf8')) as Record<string, string>;
+      file = JSON.parse(await readFile(join(this.#root, 'refs.json'), 'utf8')) as RefsFile;
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err;
     }
-    for (const [name, id] of Object.entries(refs)) {
+    for (const [name, id] of Object.entries(file.refs ?? {})) {
       if (isDigest(id)) this.#refs.set(name, id);
     }
+    for (const [id, time] of Object.entries(file.tagTimes ?? {})) {
+      if (isDigest(id) && this.#images.has(id)) this.#tagTimes.set(id, time);
+    }
+  }
+
+  lastTagTime(id: Digest): string | undefined {
+    return this.#tagTimes.get(id) ?? this.#images.get(id)?.lastTagTime;
   }
 
   getImage(id: Digest): ImageRecord | undefined {
@@ -83,6 +100,7 @@ export class ImageMetadataStore {
   async deleteImage(id: Digest): Promise<void> {
     await rm(join(this.#root, 'images', `${hexOf(id)}.json`), { force: true });
     this.#images.delete(id);
+    this.#tagTimes.delete(id);
   }
 
   resolveRef(name: string): Digest | undefined {
@@ -100,8 +118,10 @@ export class ImageMetadataStore {
     return out.sort();
   }
 
-  async setRef(name: string, id: Digest): Promise<void> {
+  /** Point `name` at `id`; with `taggedAt`, also record it as the image's last tag time (one write). */
+  async setRef(name: string, id: Digest, taggedAt?: string): Promise<void> {
     this.#refs.set(name, id);
+    if (taggedAt !== undefined) this.#tagTimes.set(id, taggedAt);
     await this.#saveRefs();
   }
 
@@ -111,8 +131,16 @@ export class ImageMetadataStore {
   }
 
   // Saves are serialised and each takes its snapshot when its turn comes, so the file on
-  // disk always ends with the latest map even when tags race.
-  async #saveRefs(): Promise<void> {
-    await this.#refsLock.run('refs', () => writeJsonAtomic(join(this.#root, 'refs.json'), Object.fromEntries(this.#refs)));
+  // disk always ends with the latest map even when tags race. Changes made while a save is
+  // queued (not yet writing) join it: a burst of tags costs one write, not one each.
+  #saveRefs(): Promise<void> {
+    if (this.#queuedSave) return this.#queuedSave;
+    const save = this.#refsLock.run('refs', () => {
+      this.#queuedSave = undefined;
+      const file: RefsFile = { refs: Object.fromEntries(this.#refs), tagTimes: Object.fromEntries(this.#tagTimes) };
+      return writeJsonAtomic(join(this.#root, 'refs.json'), file);
+    });
+    this.#queuedSave = save;
+    return save;
   }
 }
