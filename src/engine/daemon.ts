@@ -149,8 +149,9 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
         wake?.();
       });
       try {
-        if (sinceNano !== undefined) {
-          for (const e of events.history(sinceNano, Math.min(untilNano ?? nowNano, nowNano))) {
+        // Either bound asks for the buffered events; moby's `since` then defaults to the beginning.
+        if (sinceNano !== undefined || untilNano !== undefined) {
+          for (const e of events.history(sinceNano ?? 0, Math.min(untilNano ?? nowNano, nowNano))) {
             if (matchEvent(e, q.filters)) await q.onEvent(e);
           }
         }
