@@ -130,6 +130,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       until?: string;
       filters: Map<string, string[]>;
       signal: AbortSignal;
+      onStart: () => void;
       onEvent: (e: EventMessage) => Promise<void>;
     }): Promise<void> {
       // Unknown filter keys match everything: dockerd does not validate them either.
@@ -149,6 +150,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
         wake?.();
       });
       try {
+        q.onStart();
         // Either bound asks for the buffered events; moby's `since` then defaults to the beginning.
         if (sinceNano !== undefined || untilNano !== undefined) {
           for (const e of events.history(sinceNano ?? 0, Math.min(untilNano ?? nowNano, nowNano))) {

@@ -13,12 +13,16 @@ export interface SystemBackend {
 }
 
 export interface EventsBackend {
-  /** Validates filters, parses since/until; returns the past events and, unless `until` has passed, a live subscription. */
+  /**
+   * Validates filters, parses since/until (InvalidParameter), then calls `onStart` once, before
+   * waiting for anything; then sends the past events and, unless `until` has passed, the live ones.
+   */
   events(opts: {
     since?: string;
     until?: string;
     filters: Map<string, string[]>;
     signal: AbortSignal;
+    onStart: () => void;
     onEvent: (e: EventMessage) => Promise<void>;
   }): Promise<void>;
 }
@@ -54,9 +58,10 @@ export function systemRoutes(b: SystemBackend & EventsBackend, opts: { apiVersio
           until,
           filters: parseFilters(ctx.query.get('filters')),
           signal: ctx.signal,
+          // Clients (docker-py) wait for the status and headers before they read any event.
+          onStart: () => stream.start(),
           onEvent: (e) => stream.send(e),
         });
-        stream.start();
         ctx.res.end();
       },
     },
