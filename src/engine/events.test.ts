@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventBus, matchEvent, parseEventTime } from './events.js';
+import { EventBus, matchEvent, parseEventTime, streamEvents } from './events.js';
 
 test('events filter by type, action and image name', () => {
   const bus = new EventBus({ now: () => new Date(1_700_000_000_000) });
@@ -19,4 +19,30 @@ test('since/until accept Unix seconds with fractions, RFC 3339 and durations ago
   assert.equal(parseEventTime('1700000000.5', now), 1_700_000_000 * 1e9 + 5e8);
   assert.equal(parseEventTime('2023-11-14T22:13:20Z', now), 1_700_000_000_000 * 1e6);
   assert.equal(parseEventTime('10m', now), (1_700_000_000_000 - 600_000) * 1e6);
+});
+
+test('streamEvents: until without since replays the buffer; onStart comes before any wait', async () => {
+  const bus = new EventBus();
+  const old = bus.publish('image', 'tag', 'sha256:old', { name: 'old:1' });
+  const calls: string[] = [];
+  await streamEvents(bus, {
+    until: String(Date.now() / 1000 + 0.05),
+    filters: new Map(),
+    signal: new AbortController().signal,
+    onStart: () => calls.push('start'),
+    onEvent: async (e) => void calls.push(e.Actor.ID),
+  });
+  assert.deepEqual(calls, ['start', old.Actor.ID]);
+  assert.equal(bus.listenerCount, 0);
+});
+
+test('streamEvents: invalid arguments are refused before onStart', async () => {
+  const bus = new EventBus();
+  let started = false;
+  await assert.rejects(
+    streamEvents(bus, { since: 'soon', filters: new Map(), signal: new AbortController().signal, onStart: () => (started = true), onEvent: async () => {} }),
+    /invalid timestamp: "soon"/,
+  );
+  assert.equal(started, false);
+  assert.equal(bus.listenerCount, 0);
 });

@@ -55,6 +55,78 @@ export class EventBus {
   }
 }
 
+export interface StreamEventsOptions {
+  /** Query values, parsed with parseEventTime. */
+  since?: string;
+  until?: string;
+  filters: Filters;
+  signal: AbortSignal;
+  /** Called once the arguments are valid, before waiting for anything. */
+  onStart: () => void;
+  /** Delivers one event; the next is not delivered until it resolves. */
+  onEvent: (e: EventMessage) => Promise<void>;
+}
+
+/**
+ * One /events subscription: validates the arguments (InvalidParameter), replays the buffered
+ * events when `since` or `until` is given (moby: `since` then defaults to the beginning), then
+ * delivers live events until `until` passes or `signal` aborts.
+ */
+export async function streamEvents(bus: EventBus, q: StreamEventsOptions): Promise<void> {
+  // Unknown filter keys match everything: dockerd does not validate them either.
+  const now = new Date();
+  const sinceNano = q.since ? parseEventTime(q.since, now) : undefined;
+  const untilNano = q.until ? parseEventTime(q.until, now) : undefined;
+  if (untilNano !== undefined && untilNano < (sinceNano ?? 0)) {
+    throw new InvalidParameter(`\`since\` time (${q.since ?? ''}) cannot be after \`until\` time (${q.until ?? ''})`);
+  }
+  const nowNano = now.getTime() * 1e6;
+  // Subscribe before replaying so nothing published in between is lost.
+  const queue: EventMessage[] = [];
+  let wake: (() => void) | undefined;
+  const unsubscribe = bus.subscribe((e) => {
+    if (!matchEvent(e, q.filters)) return;
+    queue.push(e);
+    wake?.();
+  });
+  const deliver = (e: EventMessage): Promise<void> => q.onEvent(e);
+  try {
+    q.onStart();
+    if (sinceNano !== undefined || untilNano !== undefined) {
+      for (const e of bus.history(sinceNano ?? 0, Math.min(untilNano ?? nowNano, nowNano))) {
+        if (matchEvent(e, q.filters)) await deliver(e);
+      }
+    }
+    if (untilNano !== undefined && untilNano <= nowNano) return;
+    const stop = new Promise<void>((resolve) => q.signal.addEventListener('abort', () => resolve(), { once: true }));
+    for (;;) {
+      while (queue.length > 0) {
+        const e = queue.shift()!;
+        if (untilNano !== undefined && e.timeNano > untilNano) return;
+        await deliver(e);
+      }
+      if (q.signal.aborted) return;
+      // The deadline is armed afresh for every wait: a timer set once could fire while an event
+      // was being written (nobody waiting) or a little before the clock reached `until`, and
+      // the stream would then wait forever.
+      const left = untilNano === undefined ? undefined : untilNano / 1e6 - Date.now();
+      if (left !== undefined && left <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          wake = resolve;
+          if (left !== undefined) timer = setTimeout(resolve, Math.ceil(left) + 1);
+        }),
+        stop,
+      ]);
+      clearTimeout(timer);
+      wake = undefined;
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
 /** Docker's events filter semantics: OR within a key, AND across keys. */
 export function matchEvent(e: EventMessage, f: Filters): boolean {
   const any = (key: string, pred: (v: string) => boolean): boolean => {
