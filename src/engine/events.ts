@@ -1,5 +1,5 @@
 import type { EventMessage, Filters } from '../api/types.js';
-import { InvalidParameter } from '../errdefs/index.js';
+import { InvalidParameter, Unavailable } from '../errdefs/index.js';
 
 export type EventListener = (e: EventMessage) => void;
 
@@ -55,6 +55,9 @@ export class EventBus {
   }
 }
 
+/** Live events one subscriber may have waiting; one more and its stream ends (Unavailable). */
+export const MAX_SUBSCRIBER_QUEUE = 1000;
+
 export interface StreamEventsOptions {
   /** Query values, parsed with parseEventTime. */
   since?: string;
@@ -65,12 +68,15 @@ export interface StreamEventsOptions {
   onStart: () => void;
   /** Delivers one event; the next is not delivered until it resolves. */
   onEvent: (e: EventMessage) => Promise<void>;
+  maxQueue?: number;
 }
 
 /**
  * One /events subscription: validates the arguments (InvalidParameter), replays the buffered
  * events when `since` or `until` is given (moby: `since` then defaults to the beginning), then
- * delivers live events until `until` passes or `signal` aborts.
+ * delivers live events until `until` passes or `signal` aborts. A subscriber that falls more than
+ * `maxQueue` live events behind is dropped: the call rejects with Unavailable at once, even while
+ * `onEvent` is still waiting, so a stuck client holds neither the queue nor the request.
  */
 export async function streamEvents(bus: EventBus, q: StreamEventsOptions): Promise<void> {
   // Unknown filter keys match everything: dockerd does not validate them either.
@@ -80,16 +86,28 @@ export async function streamEvents(bus: EventBus, q: StreamEventsOptions): Promi
   if (untilNano !== undefined && untilNano < (sinceNano ?? 0)) {
     throw new InvalidParameter(`\`since\` time (${q.since ?? ''}) cannot be after \`until\` time (${q.until ?? ''})`);
   }
+  const maxQueue = q.maxQueue ?? MAX_SUBSCRIBER_QUEUE;
   const nowNano = now.getTime() * 1e6;
   // Subscribe before replaying so nothing published in between is lost.
   const queue: EventMessage[] = [];
   let wake: (() => void) | undefined;
+  let dropped: (() => void) | undefined;
+  const overflow = new Promise<'overflow'>((resolve) => (dropped = () => resolve('overflow')));
   const unsubscribe = bus.subscribe((e) => {
     if (!matchEvent(e, q.filters)) return;
+    if (queue.length >= maxQueue) {
+      unsubscribe();
+      queue.length = 0;
+      dropped?.();
+      return;
+    }
     queue.push(e);
     wake?.();
   });
-  const deliver = (e: EventMessage): Promise<void> => q.onEvent(e);
+  const tooSlow = (): Error => new Unavailable(`events subscriber fell more than ${maxQueue} events behind: its stream is ended`);
+  const deliver = async (e: EventMessage): Promise<void> => {
+    if ((await Promise.race([q.onEvent(e), overflow])) === 'overflow') throw tooSlow();
+  };
   try {
     q.onStart();
     if (sinceNano !== undefined || untilNano !== undefined) {
@@ -112,15 +130,17 @@ export async function streamEvents(bus: EventBus, q: StreamEventsOptions): Promi
       const left = untilNano === undefined ? undefined : untilNano / 1e6 - Date.now();
       if (left !== undefined && left <= 0) return;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
+      const woken = await Promise.race([
         new Promise<void>((resolve) => {
           wake = resolve;
           if (left !== undefined) timer = setTimeout(resolve, Math.ceil(left) + 1);
         }),
         stop,
+        overflow,
       ]);
       clearTimeout(timer);
       wake = undefined;
+      if (woken === 'overflow') throw tooSlow();
     }
   } finally {
     unsubscribe();

@@ -126,8 +126,9 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       const status = statusFromError(err);
       if (status >= 500) opts.logger.error('request failed', { method: req.method, path: url.pathname, status, err: messageOf(err) });
       if (res.headersSent) {
-        // A streaming endpoint failed midway: the status is gone, the stream carries the error.
-        res.end();
+        // A streaming endpoint failed midway: the status is gone, the stream carries the error
+        // (or the handler has cut the connection).
+        if (!res.destroyed) res.end();
         return;
       }
       writeJson(res, status, { message: messageOf(err) });
