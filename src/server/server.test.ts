@@ -77,3 +77,14 @@ test('a client that leaves a hijacked stream without Upgrade raises no uncaught 
   // Give a stray error event a turn to surface as an uncaught exception.
   await new Promise((r) => setTimeout(r, 50));
 });
+
+test('a malformed percent-escape in the path is a 400 with a message, matched route or not', async (t) => {
+  const port = await serve(t, [{ method: 'GET', path: '/images/{name:.*}/json', handler: async () => undefined }]);
+  for (const path of ['/v1.45/images/%ZZ/json', '/images/a%/json', '/v1.45/nothing/%zz']) {
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ port, host: '127.0.0.1', path }, resolve).once('error', reject));
+    let body = '';
+    for await (const chunk of res) body += (chunk as Buffer).toString();
+    assert.equal(res.statusCode, 400, path);
+    assert.match((JSON.parse(body) as { message: string }).message, /^invalid URL escape "%/, path);
+  }
+});
