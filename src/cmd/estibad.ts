@@ -1,5 +1,5 @@
 /**
- * estibad: the daemon. Parses flags, owns the data root (lock file), wires the engine,
+ * estibad: the daemon. Parses flags, owns the data root (util/lockfile.ts), wires the engine,
  * serves the Engine API on every -H address, and shuts down cleanly on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';

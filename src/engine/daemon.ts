@@ -2,8 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { EventMessage } from '../api/types.js';
-import { InvalidParameter, isErrno } from '../errdefs/index.js';
+import { isErrno } from '../errdefs/index.js';
 import { ImageService } from '../image/service.js';
 import { ContentStore } from '../store/content/store.js';
 import { LayerStore } from '../store/layers/store.js';
@@ -20,7 +19,7 @@ import { CliRuntime } from '../runtime/oci-runtime.js';
 import { ensureHugetlbV1 } from '../runtime/host.js';
 import { loadSeccompProfile, type DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import { chainIds } from '../store/layers/store.js';
-import { EventBus, matchEvent, parseEventTime } from './events.js';
+import { EventBus, streamEvents } from './events.js';
 import { ContainerService } from './containers.js';
 import { SystemService } from './system.js';
 
@@ -124,72 +123,11 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     debug: o.debug,
   });
 
-  const eventsBackend = {
-    async events(q: {
-      since?: string;
-      until?: string;
-      filters: Map<string, string[]>;
-      signal: AbortSignal;
-      onEvent: (e: EventMessage) => Promise<void>;
-    }): Promise<void> {
-      // Unknown filter keys match everything: dockerd does not validate them either.
-      const now = new Date();
-      const sinceNano = q.since ? parseEventTime(q.since, now) : undefined;
-      const untilNano = q.until ? parseEventTime(q.until, now) : undefined;
-      if (untilNano !== undefined && untilNano < (sinceNano ?? 0)) {
-        throw new InvalidParameter(`\`since\` time (${q.since ?? ''}) cannot be after \`until\` time (${q.until ?? ''})`);
-      }
-      const nowNano = now.getTime() * 1e6;
-      // Subscribe before replaying so nothing published in between is lost.
-      const queue: EventMessage[] = [];
-      let wake: (() => void) | undefined;
-      const unsubscribe = events.subscribe((e) => {
-        if (!matchEvent(e, q.filters)) return;
-        queue.push(e);
-        wake?.();
-      });
-      try {
-        if (sinceNano !== undefined) {
-          for (const e of events.history(sinceNano, Math.min(untilNano ?? nowNano, nowNano))) {
-            if (matchEvent(e, q.filters)) await q.onEvent(e);
-          }
-        }
-        if (untilNano !== undefined && untilNano <= nowNano) return;
-        const stop = new Promise<void>((resolve) => q.signal.addEventListener('abort', () => resolve(), { once: true }));
-        for (;;) {
-          while (queue.length > 0) {
-            const e = queue.shift()!;
-            if (untilNano !== undefined && e.timeNano > untilNano) return;
-            await q.onEvent(e);
-          }
-          if (q.signal.aborted) return;
-          // The deadline is armed afresh for every wait: a timer set once could fire while an event
-          // was being written (nobody waiting) or a little before the clock reached `until`, and
-          // the stream would then wait forever.
-          const left = untilNano === undefined ? undefined : untilNano / 1e6 - Date.now();
-          if (left !== undefined && left <= 0) return;
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
-            new Promise<void>((resolve) => {
-              wake = resolve;
-              if (left !== undefined) timer = setTimeout(resolve, Math.ceil(left) + 1);
-            }),
-            stop,
-          ]);
-          clearTimeout(timer);
-          wake = undefined;
-        }
-      } finally {
-        unsubscribe();
-      }
-    },
-  };
-
   const backend = {
     version: () => system.version(),
     info: () => system.info(),
     diskUsage: (o: { withVirtualSize: boolean }) => system.diskUsage(o),
-    events: eventsBackend.events,
+    events: (q: Parameters<typeof streamEvents>[1]) => streamEvents(events, q),
   };
 
   const routes: Route[] = [

@@ -1,5 +1,5 @@
 import type { EventMessage, Filters } from '../api/types.js';
-import { InvalidParameter } from '../errdefs/index.js';
+import { InvalidParameter, Unavailable } from '../errdefs/index.js';
 
 export type EventListener = (e: EventMessage) => void;
 
@@ -52,6 +52,98 @@ export class EventBus {
   subscribe(l: EventListener): () => void {
     this.#listeners.add(l);
     return () => this.#listeners.delete(l);
+  }
+}
+
+/** Live events one subscriber may have waiting; one more and its stream ends (Unavailable). */
+export const MAX_SUBSCRIBER_QUEUE = 1000;
+
+export interface StreamEventsOptions {
+  /** Query values, parsed with parseEventTime. */
+  since?: string;
+  until?: string;
+  filters: Filters;
+  signal: AbortSignal;
+  /** Called once the arguments are valid, before waiting for anything. */
+  onStart: () => void;
+  /** Delivers one event; the next is not delivered until it resolves. */
+  onEvent: (e: EventMessage) => Promise<void>;
+  maxQueue?: number;
+}
+
+/**
+ * One /events subscription: validates the arguments (InvalidParameter), replays the buffered
+ * events when `since` or `until` is given (moby: `since` then defaults to the beginning), then
+ * delivers live events until `until` passes or `signal` aborts. A subscriber that falls more than
+ * `maxQueue` live events behind is dropped: the call rejects with Unavailable at once, even while
+ * `onEvent` is still waiting, so a stuck client holds neither the queue nor the request.
+ */
+export async function streamEvents(bus: EventBus, q: StreamEventsOptions): Promise<void> {
+  // Unknown filter keys match everything: dockerd does not validate them either.
+  const now = new Date();
+  const sinceNano = q.since ? parseEventTime(q.since, now) : undefined;
+  const untilNano = q.until ? parseEventTime(q.until, now) : undefined;
+  if (untilNano !== undefined && untilNano < (sinceNano ?? 0)) {
+    throw new InvalidParameter(`\`since\` time (${q.since ?? ''}) cannot be after \`until\` time (${q.until ?? ''})`);
+  }
+  const maxQueue = q.maxQueue ?? MAX_SUBSCRIBER_QUEUE;
+  const nowNano = now.getTime() * 1e6;
+  // Subscribe before replaying so nothing published in between is lost.
+  const queue: EventMessage[] = [];
+  let wake: (() => void) | undefined;
+  let dropped: (() => void) | undefined;
+  const overflow = new Promise<'overflow'>((resolve) => (dropped = () => resolve('overflow')));
+  const unsubscribe = bus.subscribe((e) => {
+    if (!matchEvent(e, q.filters)) return;
+    if (queue.length >= maxQueue) {
+      unsubscribe();
+      queue.length = 0;
+      dropped?.();
+      return;
+    }
+    queue.push(e);
+    wake?.();
+  });
+  const tooSlow = (): Error => new Unavailable(`events subscriber fell more than ${maxQueue} events behind: its stream is ended`);
+  const deliver = async (e: EventMessage): Promise<void> => {
+    if ((await Promise.race([q.onEvent(e), overflow])) === 'overflow') throw tooSlow();
+  };
+  try {
+    q.onStart();
+    if (sinceNano !== undefined || untilNano !== undefined) {
+      for (const e of bus.history(sinceNano ?? 0, Math.min(untilNano ?? nowNano, nowNano))) {
+        if (matchEvent(e, q.filters)) await deliver(e);
+      }
+    }
+    if (untilNano !== undefined && untilNano <= nowNano) return;
+    const stop = new Promise<void>((resolve) => q.signal.addEventListener('abort', () => resolve(), { once: true }));
+    for (;;) {
+      while (queue.length > 0) {
+        const e = queue.shift()!;
+        if (untilNano !== undefined && e.timeNano > untilNano) return;
+        await deliver(e);
+      }
+      if (q.signal.aborted) return;
+      // The deadline is armed afresh for every wait: a timer set once could fire while an event
+      // was being written (nobody waiting) or a little before the clock reached `until`, and
+      // the stream would then wait forever.
+      const left = untilNano === undefined ? undefined : untilNano / 1e6 - Date.now();
+      if (left !== undefined && left <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const woken = await Promise.race([
+        new Promise<void>((resolve) => {
+          wake = resolve;
+          if (left !== undefined) timer = setTimeout(resolve, Math.ceil(left) + 1);
+        }),
+        stop,
+        overflow,
+      ]);
+      clearTimeout(timer);
+      wake = undefined;
+      if (woken === 'overflow') throw tooSlow();
+    }
+  } finally {
+    unsubscribe();
   }
 }
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import { InvalidParameter } from '../errdefs/index.js';
 
 const MAX_JSON_BODY = 16 * 1024 * 1024;
@@ -32,10 +33,21 @@ export function writeJson(res: ServerResponse, status: number, value: unknown): 
   res.end(body);
 }
 
-/** Write one chunk and wait for drain when the socket's buffer is full (never ignore write()'s result). */
-export async function writeChunk(res: ServerResponse, chunk: string | Buffer): Promise<void> {
+/**
+ * Write one chunk and wait for drain when the socket's buffer is full (never ignore write()'s
+ * result). Returns early, without error, when the stream closes instead.
+ */
+export async function writeChunk(res: Writable, chunk: string | Buffer): Promise<void> {
   if (res.destroyed) return;
-  if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  if (res.write(chunk)) return;
+  // Whichever of drain and close comes first, the other's listener is removed at once: a
+  // long stream waits for drain many times and must not pile up listeners.
+  const done = new AbortController();
+  try {
+    await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]);
+  } finally {
+    done.abort();
+  }
 }
 
 /** A stream of JSON messages, one per line, as /events and progress endpoints send them. */

@@ -1,3 +1,4 @@
+import { InvalidParameter } from '../errdefs/index.js';
 import type { Handler, Route } from './context.js';
 
 interface CompiledRoute {
@@ -28,6 +29,34 @@ function compile(route: Route): CompiledRoute {
   return { route, re: new RegExp(src), names };
 }
 
+/** Throws InvalidParameter on a `%` not followed by two hex digits, with Go's url.EscapeError text. */
+function checkEscapes(path: string): void {
+  const bad = /%(?![0-9a-fA-F]{2})/.exec(path);
+  if (bad) throw new InvalidParameter(`invalid URL escape ${JSON.stringify(path.slice(bad.index, bad.index + 3))}`);
+}
+
+/**
+ * Percent-decodes a path parameter whose escapes are well formed. Escaped bytes that are not
+ * UTF-8 become U+FFFD (where decodeURIComponent would throw): Go keeps the raw bytes, and
+ * dockerd's answers show them the same way.
+ */
+function decodeParam(s: string): string {
+  if (!s.includes('%')) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; ) {
+    if (s[i] === '%') {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 3;
+    } else {
+      const cp = s.codePointAt(i)!;
+      const ch = String.fromCodePoint(cp);
+      bytes.push(...Buffer.from(ch, 'utf8'));
+      i += ch.length;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -40,7 +69,9 @@ export class RouteTable {
     this.#routes = routes.map(compile);
   }
 
+  /** `path` is still percent-encoded; a malformed escape anywhere in it is InvalidParameter. */
   match(method: string, path: string): Match {
+    checkEscapes(path);
     let pathMatched = false;
     for (const c of this.#routes) {
       const m = c.re.exec(path);
@@ -49,7 +80,7 @@ export class RouteTable {
       const routeMethod = c.route.method;
       if (routeMethod !== method && !(method === 'HEAD' && routeMethod === 'GET')) continue;
       const params: Record<string, string> = {};
-      c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+      c.names.forEach((n, i) => (params[n] = decodeParam(m[i + 1] ?? '')));
       return { kind: 'found', handler: c.route.handler, params, route: c.route };
     }
     return pathMatched ? { kind: 'method-not-allowed' } : { kind: 'not-found' };

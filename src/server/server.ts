@@ -83,7 +83,11 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       // A client that did not ask to upgrade gets the output on a plain streamed response.
       res.writeHead(200, { 'Content-Type': contentType });
       res.flushHeaders();
-      return Duplex.from({ readable: req, writable: res });
+      const stream = Duplex.from({ readable: req, writable: res });
+      // A client gone midway makes it emit ERR_STREAM_PREMATURE_CLOSE: like an upgraded
+      // socket's errors, that is the client's business, never an uncaught exception here.
+      stream.on('error', (err) => opts.logger.debug('hijacked stream error', { err: err.message }));
+      return stream;
     };
 
     try {
@@ -116,7 +120,10 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     } catch (err) {
       if (hijacked) {
         opts.logger.info('hijacked stream failed', { method: req.method, path: url.pathname, err: messageOf(err) });
-        upgrade?.socket.destroy();
+        // Without an upgrade the stream is the response itself: it too must be cut, or the
+        // client waits on it forever.
+        if (upgrade !== undefined) upgrade.socket.destroy();
+        else res.destroy();
         return;
       }
       if (abort.signal.aborted) {
@@ -126,8 +133,9 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       const status = statusFromError(err);
       if (status >= 500) opts.logger.error('request failed', { method: req.method, path: url.pathname, status, err: messageOf(err) });
       if (res.headersSent) {
-        // A streaming endpoint failed midway: the status is gone, the stream carries the error.
-        res.end();
+        // A streaming endpoint failed midway: the status is gone, the stream carries the error
+        // (or the handler has cut the connection).
+        if (!res.destroyed) res.end();
         return;
       }
       writeJson(res, status, { message: messageOf(err) });

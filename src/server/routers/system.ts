@@ -13,12 +13,16 @@ export interface SystemBackend {
 }
 
 export interface EventsBackend {
-  /** Validates filters, parses since/until; returns the past events and, unless `until` has passed, a live subscription. */
+  /**
+   * Validates filters, parses since/until (InvalidParameter), then calls `onStart` once, before
+   * waiting for anything; then sends the past events and, unless `until` has passed, the live ones.
+   */
   events(opts: {
     since?: string;
     until?: string;
     filters: Map<string, string[]>;
     signal: AbortSignal;
+    onStart: () => void;
     onEvent: (e: EventMessage) => Promise<void>;
   }): Promise<void>;
 }
@@ -49,14 +53,22 @@ export function systemRoutes(b: SystemBackend & EventsBackend, opts: { apiVersio
         const stream = new JsonStream(ctx.res);
         const since = ctx.query.get('since') ?? undefined;
         const until = ctx.query.get('until') ?? undefined;
-        await b.events({
-          since,
-          until,
-          filters: parseFilters(ctx.query.get('filters')),
-          signal: ctx.signal,
-          onEvent: (e) => stream.send(e),
-        });
-        stream.start();
+        try {
+          await b.events({
+            since,
+            until,
+            filters: parseFilters(ctx.query.get('filters')),
+            signal: ctx.signal,
+            // Clients (docker-py) wait for the status and headers before they read any event.
+            onStart: () => stream.start(),
+            onEvent: (e) => stream.send(e),
+          });
+        } catch (err) {
+          // Past the headers the status is gone. Cutting the connection tells the client that
+          // events were lost (a clean end reads as `until` reached), and frees a stuck socket.
+          if (stream.started) ctx.res.destroy();
+          throw err;
+        }
         ctx.res.end();
       },
     },
