@@ -18,11 +18,14 @@ import type { ContainerRecord } from '../container/container.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** moby Container.CreateDaemonEnvironment: PATH, HOSTNAME, TERM (tty), then the config's env replacing or appending. */
-export function containerEnv(c: ContainerRecord): string[] {
+/**
+ * moby Container.CreateDaemonEnvironment: PATH, HOSTNAME, TERM (tty), then the config's env
+ * replacing or appending, then `extra` (an exec's Env) the same way.
+ */
+export function containerEnv(c: ContainerRecord, o: { tty?: boolean; extra?: readonly string[] } = {}): string[] {
   const env = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${c.Config.Hostname ?? ''}`];
-  if (c.Config.Tty === true) env.push('TERM=xterm');
-  for (const e of c.Config.Env ?? []) {
+  if (o.tty ?? c.Config.Tty === true) env.push('TERM=xterm');
+  for (const e of [...(c.Config.Env ?? []), ...(o.extra ?? [])]) {
     const key = e.split('=')[0]!;
     const i = env.findIndex((x) => x.split('=')[0] === key);
     if (i >= 0) env[i] = e;

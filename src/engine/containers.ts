@@ -15,17 +15,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, HostConfig,
   WaitCondition,
 } from '../api/containers.js';
-import { stdcopyFrame, StdStream } from '../api/stdcopy.js';
 import type { Filters } from '../api/types.js';
 import {
   commandLine, initialState, isRunning, setExited, setRemoving, setRunning, setStartFailed, ZERO_TIME, type ContainerRecord,
@@ -43,6 +40,7 @@ import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, writeEtcFiles } from './container-spec.js';
+import { pumpSession } from './stdio-pump.js';
 
 /** What the service needs from the image side. */
 export interface ContainerImages {
@@ -65,6 +63,8 @@ export interface ContainerServiceOptions {
   seccompProfile: () => Promise<DockerSeccompProfile>;
   /** Called once before the first container runs on this runtime (crun needs the hugetlb v1 fix). */
   prepareRuntime?: (name: string) => Promise<void>;
+  /** IDs of a container's running execs (inspect's ExecIDs). */
+  execIds?: (id: string) => string[] | null;
   now?: () => Date;
 }
 
@@ -346,6 +346,8 @@ export class ContainerService {
           log: { driver: 'k8s-file', path: this.#logPath(c.ID) },
           stdin: c.Config.OpenStdin === true,
           terminal: c.Config.Tty === true,
+          // Docker closes a container's stdin when its client leaves only for StdinOnce without a TTY.
+          leaveStdinOpen: !(c.Config.StdinOnce === true && c.Config.Tty !== true),
         });
         const t1 = performance.now();
         await Promise.all(attaching);
@@ -600,7 +602,7 @@ export class ContainerService {
       MountLabel: '',
       ProcessLabel: '',
       AppArmorProfile: '',
-      ExecIDs: null,
+      ExecIDs: this.#o.execIds?.(c.ID) ?? null,
       HostConfig: c.HostConfig,
       GraphDriver: {
         Name: 'overlay2',
@@ -631,6 +633,31 @@ export class ContainerService {
     };
   }
 
+  // ---- exec and resize -----------------------------------------------------------------
+
+  /** A running container for exec: Conflict when it is not running or is paused. */
+  execTarget(ref: string): { container: ContainerRecord; conmon: Conmon; paths: ConmonPaths; rootfs: string } {
+    const c = this.#o.store.get(ref);
+    if (c.State.Status === 'paused') throw new Conflict(`Container ${c.ID} is paused, unpause the container before exec`);
+    if (!isRunning(c)) throw new Conflict(`Container ${c.ID} is not running`);
+    return { container: c, conmon: this.#conmon(c.Runtime), paths: this.#paths(c.ID), rootfs: rootfsPaths(this.#o.store.dir(c.ID)).merged };
+  }
+
+  find(id: string): ContainerRecord | undefined {
+    return this.#o.store.find(id);
+  }
+
+  /** Resizes a running container's pty through conmon's ctl fifo (a no-op without a TTY). */
+  async resize(ref: string, size: { height: number; width: number }): Promise<void> {
+    const c = this.#o.store.get(ref);
+    if (!isRunning(c)) throw new Conflict(`Container ${c.ID} is not running`);
+    if (c.Config.Tty !== true) return;
+    const paths = this.#paths(c.ID);
+    // The fifo exists once conmon is up; writing to a missing path would create a plain file.
+    if (!existsSync(paths.ctlFifo)) throw new Conflict(`Container ${c.ID} is not running`);
+    await this.#conmon(c.Runtime).resize(paths, size);
+  }
+
   // ---- logs and attach ------------------------------------------------------------------
 
   logs(ref: string, o: LogsOptions): { tty: boolean; messages: AsyncIterable<LogMessage> } {
@@ -656,21 +683,13 @@ export class ContainerService {
     const tty = c.Config.Tty === true;
     const conmon = this.#conmon(c.Runtime);
     const pump = async (session: AttachSession, conn: Duplex): Promise<void> => {
-      const send = (stream: StdStream) => (d: Buffer) => {
-        if (!conn.destroyed) conn.write(tty ? d : stdcopyFrame(stream, d));
-      };
-      if (o.stdout) session.stdout.on('data', send(StdStream.Stdout));
-      else session.stdout.resume();
-      if (o.stderr) session.stderr.on('data', send(StdStream.Stderr));
-      else session.stderr.resume();
-      if (o.stdin && c.Config.OpenStdin === true) {
-        conn.on('data', (d: Buffer) => session.stdin.write(d));
-        conn.on('end', () => {
-          if (c.Config.StdinOnce === true) session.stdin.end();
-        });
-      }
-      const gone = once(conn, 'close').then(() => session.close());
-      await Promise.race([session.closed.then(() => Promise.all([finished(session.stdout), finished(session.stderr)])), gone]);
+      await pumpSession(session, conn, {
+        tty,
+        stdin: o.stdin && c.Config.OpenStdin === true,
+        stdout: o.stdout,
+        stderr: o.stderr,
+        closeStdinOnEnd: c.Config.StdinOnce === true,
+      });
       if (!conn.destroyed) conn.end();
     };
     return {

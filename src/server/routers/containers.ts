@@ -32,6 +32,7 @@ export interface ContainersBackend {
     name: string,
     opts: { stdout: boolean; stderr: boolean; follow: boolean; timestamps: boolean; tail?: number; since?: bigint; until?: bigint; signal?: AbortSignal },
   ): { tty: boolean; messages: AsyncIterable<LogEntry> };
+  resize(name: string, size: { height: number; width: number }): Promise<void>;
   attach(
     name: string,
     opts: { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean },
@@ -53,6 +54,14 @@ function stopOptions(ctx: RequestContext): { timeout?: number; signal?: string }
   const t = queryInt(ctx.query, 't');
   const signal = ctx.query.get('signal');
   return { ...(t !== undefined ? { timeout: t } : {}), ...(signal ? { signal } : {}) };
+}
+
+/** `?h=&w=` of the resize endpoints: non-negative integers (moby: `strconv.Atoi`, 400 otherwise). */
+export function resizeSize(ctx: RequestContext): { height: number; width: number } {
+  const h = queryInt(ctx.query, 'h') ?? 0;
+  const w = queryInt(ctx.query, 'w') ?? 0;
+  if (h < 0 || w < 0) throw new InvalidParameter(`invalid resize: height ${h}, width ${w}`);
+  return { height: h, width: w };
 }
 
 export function containerRoutes(b: ContainersBackend): Route[] {
@@ -137,7 +146,7 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/{name}/resize',
       handler: async (ctx) => {
-        b.inspect(ctx.params.name!);
+        await b.resize(ctx.params.name!, resizeSize(ctx));
         ctx.res.writeHead(200, { 'Content-Length': 0 }).end();
       },
     },
