@@ -133,7 +133,7 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
   const unconfined = security.some((s) => /^seccomp[:=]unconfined$/.test(s));
   if (hc.Privileged === true) opts.push(withPrivileged());
   else opts.push(withSeccomp(unconfined ? 'unconfined' : o.seccomp));
-  return applySpecOpts(
+  const spec = applySpecOpts(
     defaultSpec({
       rootfs: o.rootfs,
       args: [c.Path, ...c.Args],
@@ -146,4 +146,11 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
     }),
     ...opts,
   );
+  // The CLI sends the terminal's size (API 1.42+): the pty starts with it, before any resize call.
+  const cs = hc.ConsoleSize;
+  if (c.Config.Tty === true && spec.process !== undefined && Array.isArray(cs) && cs.length === 2) {
+    const [height, width] = cs as unknown[];
+    if (typeof height === 'number' && typeof width === 'number' && height > 0 && width > 0) spec.process.consoleSize = { height, width };
+  }
+  return spec;
 }

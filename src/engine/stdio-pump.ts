@@ -3,7 +3,6 @@
  * connection: output goes out raw with a TTY and stdcopy-framed without; what the client sends
  * goes to the process's stdin.
  */
-import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { stdcopyFrame, StdStream } from '../api/stdcopy.js';
@@ -40,6 +39,9 @@ export async function pumpSession(session: AttachSession, conn: Duplex, o: PumpO
   } else {
     conn.resume();
   }
-  const gone = once(conn, 'close').then(() => session.close());
+  // A client that leaves mid-write (ctrl-p ctrl-q, a killed CLI) makes the socket emit EPIPE or
+  // ECONNRESET before 'close': that is a departure, not a failure (events.once would reject on it).
+  conn.on('error', () => undefined);
+  const gone = new Promise<void>((resolve) => conn.once('close', () => resolve())).then(() => session.close());
   await Promise.race([session.closed.then(() => Promise.all([finished(session.stdout), finished(session.stderr)])), gone]);
 }

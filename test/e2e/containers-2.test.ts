@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { writeBusyboxArchive } from '../fixtures/images.js';
 import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
 import { dockerCli, type DockerCliResult } from '../helpers/docker-peer.js';
+import { envWithoutDocker } from '../helpers/e2e.js';
+import { runInPty } from '../helpers/pty.js';
 
 let d: EstibadProcess;
 let work: string;
@@ -83,4 +85,68 @@ test('exec: output, exit codes, -e and -w, -d, -i with piped stdin, a missing co
   assert.match(notRunning.stderr, /Error response from daemon: container [0-9a-f]{64} is not running|Container [0-9a-f]{64} is not running/);
   await ok('rm', 'idle');
   await ok('rm', '-f', 'web');
+});
+
+const ptyEnv = (): NodeJS.ProcessEnv => ({ ...envWithoutDocker(), DOCKER_HOST: d.host, DOCKER_CONFIG: join(work, 'docker-config'), TERM: 'xterm' });
+
+test('run -it through a pseudo-terminal: the shell gets the window size, follows resizes, exits with its code', async () => {
+  const r = await runInPty(['docker', 'run', '-it', '--name', 'tty1', 'busybox', 'sh'], {
+    env: ptyEnv(),
+    rows: 30,
+    cols: 100,
+    steps: [
+      { expect: '# ' },
+      { send: 'stty size\r' },
+      { expect: '30 100' },
+      { resize: { rows: 40, cols: 120 } },
+      { sleepMs: 500 },
+      { send: 'stty size\r' },
+      { expect: '40 120' },
+      { send: 'echo hola; exit 7\r' },
+      { expect: 'hola' },
+    ],
+  });
+  assert.equal(r.timedOut, undefined, `timed out waiting for ${r.timedOut}; output: ${JSON.stringify(r.output)}`);
+  assert.equal(r.code, 7, r.output);
+  assert.match(r.output, /\r\nhola\r\n/);
+  assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Config.Tty}}', 'tty1'), 'exited 7 true\n');
+  await ok('rm', 'tty1');
+});
+
+test('ctrl-p ctrl-q detaches from run -it and leaves the container running; attach and exec -it reach it again', async () => {
+  const r = await runInPty(['docker', 'run', '-it', '--name', 'tty2', 'busybox', 'sh'], {
+    env: ptyEnv(),
+    steps: [{ expect: '# ' }, { send: 'echo before\r' }, { expect: 'before' }, { send: '\x10\x11' }],
+  });
+  assert.equal(r.timedOut, undefined, `timed out waiting for ${r.timedOut}; output: ${JSON.stringify(r.output)}`);
+  assert.equal(r.code, 0, r.output);
+  assert.equal(await ok('inspect', '-f', '{{.State.Status}}', 'tty2'), 'running\n');
+
+  const ex = await runInPty(['docker', 'exec', '-it', 'tty2', 'sh'], {
+    env: ptyEnv(),
+    rows: 33,
+    cols: 91,
+    steps: [
+      { expect: '# ' },
+      { send: 'stty size; tty\r' },
+      { expect: '33 91\r\n/dev/pts/\\d+' },
+      { resize: { rows: 20, cols: 60 } },
+      { sleepMs: 500 },
+      { send: 'stty size\r' },
+      { expect: '20 60' },
+      { send: 'echo hola; exit 7\r' },
+      { expect: 'hola' },
+    ],
+  });
+  assert.equal(ex.timedOut, undefined, `timed out waiting for ${ex.timedOut}; output: ${JSON.stringify(ex.output)}`);
+  assert.equal(ex.code, 7, ex.output);
+
+  const at = await runInPty(['docker', 'attach', 'tty2'], {
+    env: ptyEnv(),
+    steps: [{ send: 'echo again\r' }, { expect: 'again\r\n' }, { send: 'exit 3\r' }],
+  });
+  assert.equal(at.timedOut, undefined, `timed out waiting for ${at.timedOut}; output: ${JSON.stringify(at.output)}`);
+  assert.equal(at.code, 3, at.output);
+  assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'tty2'), 'exited 3\n');
+  await ok('rm', 'tty2');
 });
