@@ -12,7 +12,7 @@ import type { Mount, Spec } from '../oci/runtime-spec.js';
 import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import {
   applySpecOpts, defaultSpec, withCapTweaks, withCgroupsPath, withDefaultDevices, withDefaultMounts, withMaskedPaths,
-  withMounts, withNamespaces, withNoNewPrivileges, withPrivileged, withReadonlyPaths, withSeccomp, type SpecOpt,
+  withMounts, withNamespaces, withNoNewPrivileges, withPrivileged, withReadonlyPaths, withResources, withSeccomp, type ResourceOptions, type SpecOpt,
 } from '../oci/spec-opts/index.js';
 import type { ContainerRecord } from '../container/container.js';
 
@@ -106,6 +106,29 @@ export async function writeEtcFiles(dir: string, c: ContainerRecord): Promise<Mo
   }));
 }
 
+/** HostConfig's resource fields (numbers as the CLI sends them; anything else is ignored). */
+export function resourceOptions(hc: ContainerRecord['HostConfig']): ResourceOptions {
+  const num = (k: string): number | undefined => (typeof hc[k] === 'number' ? (hc[k] as number) : undefined);
+  const str = (k: string): string | undefined => (typeof hc[k] === 'string' ? (hc[k] as string) : undefined);
+  const o: ResourceOptions = {};
+  const set = <K extends keyof ResourceOptions>(k: K, v: ResourceOptions[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('memory', num('Memory'));
+  set('memorySwap', num('MemorySwap'));
+  set('memoryReservation', num('MemoryReservation'));
+  set('cpuShares', num('CpuShares'));
+  set('cpuPeriod', num('CpuPeriod'));
+  set('cpuQuota', num('CpuQuota'));
+  set('nanoCpus', num('NanoCpus'));
+  set('cpusetCpus', str('CpusetCpus'));
+  set('cpusetMems', str('CpusetMems'));
+  set('pidsLimit', num('PidsLimit'));
+  set('blkioWeight', num('BlkioWeight'));
+  if (hc.OomKillDisable === true) o.oomKillDisable = true;
+  return o;
+}
+
 export interface BuildSpecOptions {
   container: ContainerRecord;
   /** The mounted overlay (absolute). */
@@ -128,6 +151,7 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
     withDefaultDevices(),
     withCgroupsPath(c.ID),
     withMounts(o.etcMounts),
+    withResources(resourceOptions(hc)),
   ];
   if (security.some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s))) opts.push(withNoNewPrivileges());
   const unconfined = security.some((s) => /^seccomp[:=]unconfined$/.test(s));

@@ -101,6 +101,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       config: (id) => images.config(id),
       chainIds,
       layerDir: (c) => layers.diffDir(c),
+      size: async (id) => images.size(images.resolve(id)),
     },
     runtimes: monitors,
     defaultRuntime: o.defaultRuntime,
@@ -132,6 +133,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     runtimes: o.runtimes,
     defaultRuntime: o.defaultRuntime,
     debug: o.debug,
+    containerCounts: () => containerService.counts(),
   });
 
   const eventsBackend = {
