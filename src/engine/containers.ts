@@ -664,6 +664,7 @@ export class ContainerService {
     await rm(paths.exitFile, { force: true });
     await this.#o.store.delete(c);
     this.#emit(c, 'destroy');
+    this.#stats.forget(c.ID);
     const live = this.#liveOf(c.ID);
     this.#live.delete(c.ID);
     for (const w of live.removeWaiters) w(c.State.ExitCode);
