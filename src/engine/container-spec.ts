@@ -12,17 +12,20 @@ import type { Mount, Spec } from '../oci/runtime-spec.js';
 import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import {
   applySpecOpts, defaultSpec, withCapTweaks, withCgroupsPath, withDefaultDevices, withDefaultMounts, withMaskedPaths,
-  withMounts, withNamespaces, withNoNewPrivileges, withPrivileged, withReadonlyPaths, withSeccomp, type SpecOpt,
+  withMounts, withNamespaces, withNoNewPrivileges, withPrivileged, withReadonlyPaths, withResources, withSeccomp, type ResourceOptions, type SpecOpt,
 } from '../oci/spec-opts/index.js';
 import type { ContainerRecord } from '../container/container.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** moby Container.CreateDaemonEnvironment: PATH, HOSTNAME, TERM (tty), then the config's env replacing or appending. */
-export function containerEnv(c: ContainerRecord): string[] {
+/**
+ * moby Container.CreateDaemonEnvironment: PATH, HOSTNAME, TERM (tty), then the config's env
+ * replacing or appending, then `extra` (an exec's Env) the same way.
+ */
+export function containerEnv(c: ContainerRecord, o: { tty?: boolean; extra?: readonly string[] } = {}): string[] {
   const env = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${c.Config.Hostname ?? ''}`];
-  if (c.Config.Tty === true) env.push('TERM=xterm');
-  for (const e of c.Config.Env ?? []) {
+  if (o.tty ?? c.Config.Tty === true) env.push('TERM=xterm');
+  for (const e of [...(c.Config.Env ?? []), ...(o.extra ?? [])]) {
     const key = e.split('=')[0]!;
     const i = env.findIndex((x) => x.split('=')[0] === key);
     if (i >= 0) env[i] = e;
@@ -103,6 +106,29 @@ export async function writeEtcFiles(dir: string, c: ContainerRecord): Promise<Mo
   }));
 }
 
+/** HostConfig's resource fields (numbers as the CLI sends them; anything else is ignored). */
+export function resourceOptions(hc: ContainerRecord['HostConfig']): ResourceOptions {
+  const num = (k: string): number | undefined => (typeof hc[k] === 'number' ? (hc[k] as number) : undefined);
+  const str = (k: string): string | undefined => (typeof hc[k] === 'string' ? (hc[k] as string) : undefined);
+  const o: ResourceOptions = {};
+  const set = <K extends keyof ResourceOptions>(k: K, v: ResourceOptions[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('memory', num('Memory'));
+  set('memorySwap', num('MemorySwap'));
+  set('memoryReservation', num('MemoryReservation'));
+  set('cpuShares', num('CpuShares'));
+  set('cpuPeriod', num('CpuPeriod'));
+  set('cpuQuota', num('CpuQuota'));
+  set('nanoCpus', num('NanoCpus'));
+  set('cpusetCpus', str('CpusetCpus'));
+  set('cpusetMems', str('CpusetMems'));
+  set('pidsLimit', num('PidsLimit'));
+  set('blkioWeight', num('BlkioWeight'));
+  if (hc.OomKillDisable === true) o.oomKillDisable = true;
+  return o;
+}
+
 export interface BuildSpecOptions {
   container: ContainerRecord;
   /** The mounted overlay (absolute). */
@@ -125,12 +151,13 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
     withDefaultDevices(),
     withCgroupsPath(c.ID),
     withMounts(o.etcMounts),
+    withResources(resourceOptions(hc)),
   ];
   if (security.some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s))) opts.push(withNoNewPrivileges());
   const unconfined = security.some((s) => /^seccomp[:=]unconfined$/.test(s));
   if (hc.Privileged === true) opts.push(withPrivileged());
   else opts.push(withSeccomp(unconfined ? 'unconfined' : o.seccomp));
-  return applySpecOpts(
+  const spec = applySpecOpts(
     defaultSpec({
       rootfs: o.rootfs,
       args: [c.Path, ...c.Args],
@@ -143,4 +170,11 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
     }),
     ...opts,
   );
+  // The CLI sends the terminal's size (API 1.42+): the pty starts with it, before any resize call.
+  const cs = hc.ConsoleSize;
+  if (c.Config.Tty === true && spec.process !== undefined && Array.isArray(cs) && cs.length === 2) {
+    const [height, width] = cs as unknown[];
+    if (typeof height === 'number' && typeof width === 'number' && height > 0 && width > 0) spec.process.consoleSize = { height, width };
+  }
+  return spec;
 }

@@ -15,17 +15,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, HostConfig,
   WaitCondition,
 } from '../api/containers.js';
-import { stdcopyFrame, StdStream } from '../api/stdcopy.js';
 import type { Filters } from '../api/types.js';
 import {
   commandLine, initialState, isRunning, setExited, setRemoving, setRunning, setStartFailed, ZERO_TIME, type ContainerRecord,
@@ -34,7 +33,7 @@ import { readLog, type LogMessage } from '../container/logs.js';
 import { normalizeName, randomName } from '../container/names.js';
 import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs } from '../container/rootfs.js';
 import type { ContainerStore } from '../container/store.js';
-import { Conflict, InvalidParameter, NotFound, NotModified, System, isNotFound, messageOf } from '../errdefs/index.js';
+import { Conflict, InvalidParameter, NotFound, NotModified, System, isConflict, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
 import type { ImageConfig } from '../oci/image.js';
 import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import { conmonPaths, isConmonAlive, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
@@ -43,6 +42,10 @@ import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, writeEtcFiles } from './container-spec.js';
+import { pumpSession } from './stdio-pump.js';
+import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
+
+const execFileP = promisify(execFile);
 
 /** What the service needs from the image side. */
 export interface ContainerImages {
@@ -51,6 +54,8 @@ export interface ContainerImages {
   /** Chain IDs of an image's layers, bottom first. */
   chainIds(diffIds: readonly Digest[]): Digest[];
   layerDir(chainId: Digest): string;
+  /** The image's size on disk (for SizeRootFs); 0 when the image is gone. */
+  size(id: Digest): Promise<number>;
 }
 
 export interface ContainerServiceOptions {
@@ -65,6 +70,8 @@ export interface ContainerServiceOptions {
   seccompProfile: () => Promise<DockerSeccompProfile>;
   /** Called once before the first container runs on this runtime (crun needs the hugetlb v1 fix). */
   prepareRuntime?: (name: string) => Promise<void>;
+  /** IDs of a container's running execs (inspect's ExecIDs). */
+  execIds?: (id: string) => string[] | null;
   now?: () => Date;
 }
 
@@ -142,6 +149,7 @@ export class ContainerService {
   readonly #lock = new KeyedMutex();
   readonly #live = new Map<string, Live>();
   readonly #prepared = new Set<string>();
+  readonly #stats = new StatsCollector();
 
   constructor(o: ContainerServiceOptions) {
     this.#o = o;
@@ -346,6 +354,8 @@ export class ContainerService {
           log: { driver: 'k8s-file', path: this.#logPath(c.ID) },
           stdin: c.Config.OpenStdin === true,
           terminal: c.Config.Tty === true,
+          // Docker closes a container's stdin when its client leaves only for StdinOnce without a TTY.
+          leaveStdinOpen: !(c.Config.StdinOnce === true && c.Config.Tty !== true),
         });
         const t1 = performance.now();
         await Promise.all(attaching);
@@ -418,11 +428,157 @@ export class ContainerService {
   }
 
   async #signal(c: ContainerRecord, sig: number): Promise<void> {
-    await this.#conmon(c.Runtime).runtime.kill(c.ID, sig).catch((err: unknown) => {
+    const rt = this.#conmon(c.Runtime).runtime;
+    await rt.kill(c.ID, sig).catch((err: unknown) => {
       // It exited in between: the monitor records that; nothing left to signal.
       if (isNotFound(err) || /not running|process already finished/i.test(messageOf(err))) return;
       throw err;
     });
+    // Frozen processes act on a signal only once thawed: SIGKILL of a paused container thaws it (as dockerd does).
+    if (sig === 9 && c.State.Status === 'paused') {
+      await rt.resume(c.ID).catch((err: unknown) => this.#o.logger.warn('resume after SIGKILL', { id: c.ID, err: messageOf(err) }));
+    }
+  }
+
+  // ---- pause, rename, prune -------------------------------------------------------------
+
+  /** Freezes every process of the container (the runtime's freezer cgroup). */
+  async pause(ref: string): Promise<void> {
+    const c = this.#o.store.get(ref);
+    await this.#lock.run(c.ID, async () => {
+      if (c.State.Status === 'paused') throw new Conflict(`Container ${c.ID} is already paused`);
+      if (!isRunning(c)) throw new Conflict(`Container ${c.ID} is not running`);
+      await this.#conmon(c.Runtime).runtime.pause(c.ID);
+      c.State = { ...c.State, Status: 'paused' };
+      await this.#o.store.save(c);
+    });
+    this.#emit(c, 'pause');
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.#o.store.get(ref);
+    await this.#lock.run(c.ID, async () => {
+      if (c.State.Status !== 'paused') throw new Conflict(`Container ${c.ID} is not paused`);
+      await this.#conmon(c.Runtime).runtime.resume(c.ID);
+      c.State = { ...c.State, Status: 'running' };
+      await this.#o.store.save(c);
+    });
+    this.#emit(c, 'unpause');
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    if (newName === '') throw new InvalidParameter('Neither old nor new names may be empty');
+    const c = this.#o.store.get(ref);
+    const name = normalizeName(newName);
+    const old = c.Name;
+    if (name === old) throw new InvalidParameter('Renaming a container with the same name as its current name');
+    await this.#lock.run(c.ID, async () => {
+      this.#o.store.reserveName(name, c.ID);
+      c.Name = name;
+      try {
+        await this.#o.store.save(c);
+      } catch (err) {
+        c.Name = old;
+        this.#o.store.releaseName(name, c.ID);
+        throw err;
+      }
+      this.#o.store.releaseName(old, c.ID);
+    });
+    this.#emit(c, 'rename', { oldName: old });
+  }
+
+  /** Removes every container that is not running (filters: label, label!, until). */
+  async prune(filters: Filters = new Map()): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    for (const k of filters.keys()) {
+      if (!['label', 'label!', 'until'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
+    }
+    const until = filters.get('until')?.[0];
+    const untilMs = until === undefined ? undefined : parseUntil(until, this.#now);
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of this.#o.store.list()) {
+      if (isRunning(c) || c.State.Status === 'removing') continue;
+      if (!matchLabels(c, filters.get('label') ?? [], true) || !matchLabels(c, filters.get('label!') ?? [], false)) continue;
+      if (untilMs !== undefined && Date.parse(c.Created) >= untilMs) continue;
+      const size = await dirSize(rootfsPaths(this.#o.store.dir(c.ID)).upper);
+      try {
+        await this.remove(c.ID, {});
+      } catch (err) {
+        if (isNotFound(err) || isConflict(err)) continue; // removed or started meanwhile
+        throw err;
+      }
+      deleted.push(c.ID);
+      reclaimed += size;
+    }
+    this.#o.emit('prune', '', { reclaimed: String(reclaimed) });
+    return { ContainersDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
+  }
+
+  /** Docker's container counts for /info. */
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    const all = this.#o.store.list();
+    const running = all.filter((c) => c.State.Status === 'running').length;
+    const paused = all.filter((c) => c.State.Status === 'paused').length;
+    return { total: all.length, running, paused, stopped: all.length - running - paused };
+  }
+
+  // ---- top, stats -----------------------------------------------------------------------
+
+  /**
+   * `ps <psArgs>` on the host, keeping the rows whose PID is one of the container's (the runtime's
+   * `ps`), as moby daemon/top_unix.go does.
+   */
+  async top(ref: string, psArgs = '-ef'): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const c = this.#o.store.get(ref);
+    if (!isRunning(c)) throw new Conflict(`Container ${c.ID} is not running`);
+    const pids = new Set(await this.#conmon(c.Runtime).runtime.ps(c.ID));
+    const args = psArgs.trim() === '' ? [] : psArgs.trim().split(/\s+/);
+    let out: string;
+    try {
+      out = (await execFileP('ps', args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
+    } catch (err) {
+      const stderr = (err as { stderr?: string }).stderr ?? messageOf(err);
+      throw new System(`ps: exit status ${(err as { code?: number }).code ?? 1}: ${stderr.trim()}`, { cause: err });
+    }
+    return parsePs(out, pids);
+  }
+
+  /**
+   * One stats reading (then one per second while `stream`), written through `send` until the
+   * container stops or `signal` aborts.
+   */
+  async stats(ref: string, o: { stream: boolean; oneShot: boolean; signal?: AbortSignal; send: (s: StatsResponse) => Promise<void> }): Promise<void> {
+    const c = this.#o.store.get(ref);
+    const aborted = (): boolean => o.signal?.aborted === true;
+    for (;;) {
+      const cur = this.#o.store.find(c.ID);
+      const running = cur !== undefined && isRunning(cur) && cur.State.Pid > 0;
+      const s = running
+        ? await this.#stats.read({ id: c.ID, name: c.Name, pid: cur.State.Pid, firstDelayMs: o.oneShot ? 0 : 100 })
+        : emptyStats(c.Name, c.ID);
+      if (!running) this.#stats.forget(c.ID);
+      await o.send(s);
+      if (!o.stream || !running || aborted()) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        o.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+      if (aborted()) return;
+    }
+  }
+
+  /** SizeRw (the writable layer) and SizeRootFs (plus the image), for `ps -s` and `inspect -s`. */
+  async sizes(ref: string): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const c = this.#o.store.get(ref);
+    const rw = await dirSize(rootfsPaths(this.#o.store.dir(c.ID)).upper);
+    const image = await this.#o.images.size(c.Image).catch((err: unknown) => {
+      if (isNotFound(err)) return 0;
+      throw err;
+    });
+    return { SizeRw: rw, SizeRootFs: rw + image };
   }
 
   /** SIGTERM (or the stop signal), then SIGKILL after `timeout` seconds; NotModified when not running. */
@@ -508,6 +664,7 @@ export class ContainerService {
     await rm(paths.exitFile, { force: true });
     await this.#o.store.delete(c);
     this.#emit(c, 'destroy');
+    this.#stats.forget(c.ID);
     const live = this.#liveOf(c.ID);
     this.#live.delete(c.ID);
     for (const w of live.removeWaiters) w(c.State.ExitCode);
@@ -600,7 +757,7 @@ export class ContainerService {
       MountLabel: '',
       ProcessLabel: '',
       AppArmorProfile: '',
-      ExecIDs: null,
+      ExecIDs: this.#o.execIds?.(c.ID) ?? null,
       HostConfig: c.HostConfig,
       GraphDriver: {
         Name: 'overlay2',
@@ -631,6 +788,31 @@ export class ContainerService {
     };
   }
 
+  // ---- exec and resize -----------------------------------------------------------------
+
+  /** A running container for exec: Conflict when it is not running or is paused. */
+  execTarget(ref: string): { container: ContainerRecord; conmon: Conmon; paths: ConmonPaths; rootfs: string } {
+    const c = this.#o.store.get(ref);
+    if (c.State.Status === 'paused') throw new Conflict(`Container ${c.ID} is paused, unpause the container before exec`);
+    if (!isRunning(c)) throw new Conflict(`Container ${c.ID} is not running`);
+    return { container: c, conmon: this.#conmon(c.Runtime), paths: this.#paths(c.ID), rootfs: rootfsPaths(this.#o.store.dir(c.ID)).merged };
+  }
+
+  find(id: string): ContainerRecord | undefined {
+    return this.#o.store.find(id);
+  }
+
+  /** Resizes a running container's pty through conmon's ctl fifo (a no-op without a TTY). */
+  async resize(ref: string, size: { height: number; width: number }): Promise<void> {
+    const c = this.#o.store.get(ref);
+    if (!isRunning(c)) throw new Conflict(`Container ${c.ID} is not running`);
+    if (c.Config.Tty !== true) return;
+    const paths = this.#paths(c.ID);
+    // The fifo exists once conmon is up; writing to a missing path would create a plain file.
+    if (!existsSync(paths.ctlFifo)) throw new Conflict(`Container ${c.ID} is not running`);
+    await this.#conmon(c.Runtime).resize(paths, size);
+  }
+
   // ---- logs and attach ------------------------------------------------------------------
 
   logs(ref: string, o: LogsOptions): { tty: boolean; messages: AsyncIterable<LogMessage> } {
@@ -656,21 +838,13 @@ export class ContainerService {
     const tty = c.Config.Tty === true;
     const conmon = this.#conmon(c.Runtime);
     const pump = async (session: AttachSession, conn: Duplex): Promise<void> => {
-      const send = (stream: StdStream) => (d: Buffer) => {
-        if (!conn.destroyed) conn.write(tty ? d : stdcopyFrame(stream, d));
-      };
-      if (o.stdout) session.stdout.on('data', send(StdStream.Stdout));
-      else session.stdout.resume();
-      if (o.stderr) session.stderr.on('data', send(StdStream.Stderr));
-      else session.stderr.resume();
-      if (o.stdin && c.Config.OpenStdin === true) {
-        conn.on('data', (d: Buffer) => session.stdin.write(d));
-        conn.on('end', () => {
-          if (c.Config.StdinOnce === true) session.stdin.end();
-        });
-      }
-      const gone = once(conn, 'close').then(() => session.close());
-      await Promise.race([session.closed.then(() => Promise.all([finished(session.stdout), finished(session.stderr)])), gone]);
+      await pumpSession(session, conn, {
+        tty,
+        stdin: o.stdin && c.Config.OpenStdin === true,
+        stdout: o.stdout,
+        stderr: o.stderr,
+        closeStdinOnEnd: c.Config.StdinOnce === true,
+      });
       if (!conn.destroyed) conn.end();
     };
     return {
@@ -734,6 +908,79 @@ function matchFilters(c: ContainerRecord, f: Filters): boolean {
       return val === undefined ? k! in labels : labels[k!] === val;
     })
   );
+}
+
+function matchLabels(c: ContainerRecord, want: readonly string[], positive: boolean): boolean {
+  const labels = c.Config.Labels ?? {};
+  return want.every((v) => {
+    const [k, val] = v.split('=');
+    const has = val === undefined ? k! in labels : labels[k!] === val;
+    return positive ? has : !has;
+  });
+}
+
+/** `until` of prune filters: a Unix timestamp, an RFC 3339 time or a Go duration ago (`10m`, `1h30m`). */
+function parseUntil(v: string, now: Date): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
+  if (dur !== null && v !== '') return now.getTime() - ((Number(dur[1] ?? 0) * 60 + Number(dur[2] ?? 0)) * 60 + Number(dur[3] ?? 0)) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameter(`invalid filter 'until=${v}'`);
+  return t;
+}
+
+/** Bytes in the files under `dir` (hard links once), as Docker's directory.Size; 0 if it is missing. */
+export async function dirSize(dir: string): Promise<number> {
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return;
+      throw err;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      const st = await lstat(p).catch((err: unknown) => {
+        if (isErrno(err, 'ENOENT')) return undefined;
+        throw err;
+      });
+      if (st === undefined) continue;
+      if (st.isDirectory()) {
+        await walk(p);
+        continue;
+      }
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      total += st.size;
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+/** moby parsePSOutput: the header's fields are the titles; rows whose PID column is one of `pids`. */
+export function parsePs(out: string, pids: ReadonlySet<number>): { Titles: string[]; Processes: string[][] } {
+  const lines = out.split('\n').filter((l) => l.trim() !== '');
+  const titles = (lines[0] ?? '').trim().split(/\s+/);
+  const pidIndex = titles.indexOf('PID');
+  if (pidIndex < 0) throw new InvalidParameter("Couldn't find PID field in ps output");
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const pid = Number(fields[pidIndex]);
+    if (!pids.has(pid)) continue;
+    // The last title (CMD, COMMAND, ARGS) takes the rest of the line, spaces included.
+    const row = fields.slice(0, titles.length - 1);
+    row.push(fields.slice(titles.length - 1).join(' '));
+    processes.push(row);
+  }
+  return { Titles: titles, Processes: processes };
 }
 
 /** The value of `p` if it settles within `ms`, else undefined. */

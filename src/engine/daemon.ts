@@ -13,6 +13,7 @@ import type { Route } from '../server/context.js';
 import { systemRoutes } from '../server/routers/system.js';
 import { imageRoutes } from '../server/routers/images.js';
 import { containerRoutes } from '../server/routers/containers.js';
+import { execRoutes } from '../server/routers/exec.js';
 import { ContainerStore } from '../container/store.js';
 import { Conmon } from '../runtime/conmon.js';
 import { CliRuntime } from '../runtime/oci-runtime.js';
@@ -21,6 +22,7 @@ import { loadSeccompProfile, type DockerSeccompProfile } from '../oci/seccomp-pr
 import { chainIds } from '../store/layers/store.js';
 import { EventBus, streamEvents } from './events.js';
 import { ContainerService } from './containers.js';
+import { ExecService } from './exec.js';
 import { SystemService } from './system.js';
 
 export const API_VERSION = '1.45';
@@ -90,6 +92,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     monitors.set(name, new Conmon({ runtime: new CliRuntime(name, { path: r.path, execRoot: o.execRoot }), logger: o.logger }));
   }
   let seccomp: Promise<DockerSeccompProfile> | undefined;
+  let execs: ExecService | undefined;
   containers = new ContainerService({
     store: containerStore,
     images: {
@@ -97,6 +100,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       config: (id) => images.config(id),
       chainIds,
       layerDir: (c) => layers.diffDir(c),
+      size: async (id) => images.size(images.resolve(id)),
     },
     runtimes: monitors,
     defaultRuntime: o.defaultRuntime,
@@ -107,6 +111,13 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     prepareRuntime: async (name) => {
       if (name === 'crun') await ensureHugetlbV1();
     },
+    execIds: (id) => execs?.idsOf(id) ?? null,
+  });
+  const containerService = containers;
+  execs = new ExecService({
+    containers: containerService,
+    logger: o.logger,
+    emit: (action, c, attrs) => events.publish('container', action, c.ID, { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...attrs }),
   });
   await containers.reconcile();
   const system = new SystemService({
@@ -121,6 +132,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     runtimes: o.runtimes,
     defaultRuntime: o.defaultRuntime,
     debug: o.debug,
+    containerCounts: () => containerService.counts(),
   });
 
   const backend = {
@@ -134,6 +146,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     ...systemRoutes(backend, { apiVersion: API_VERSION, builderVersion: '1' }),
     ...imageRoutes(images),
     ...containerRoutes(containers),
+    ...execRoutes(execs),
   ];
   events.publish('daemon', 'start', system.version().Version === '' ? 'estiba' : await daemonId(o.dataRoot), { name: 'estiba' });
   return {

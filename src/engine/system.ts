@@ -17,6 +17,8 @@ export interface SystemInfoOptions {
   runtimes: Record<string, { path: string }>;
   defaultRuntime: string;
   debug: boolean;
+  /** Container counts by state (none when the daemon has no container service). */
+  containerCounts?: () => { total: number; running: number; paused: number; stopped: number };
 }
 
 function osPrettyName(): string {
@@ -87,12 +89,13 @@ export class SystemService {
   async info(): Promise<Record<string, unknown>> {
     const o = this.#o;
     const images = (await o.images.list({ all: true })).length;
+    const counts = o.containerCounts?.() ?? { total: 0, running: 0, paused: 0, stopped: 0 };
     return {
       ID: o.daemonId,
-      Containers: 0,
-      ContainersRunning: 0,
-      ContainersPaused: 0,
-      ContainersStopped: 0,
+      Containers: counts.total,
+      ContainersRunning: counts.running,
+      ContainersPaused: counts.paused,
+      ContainersStopped: counts.stopped,
       Images: images,
       Driver: 'overlay2',
       DriverStatus: [

@@ -127,6 +127,44 @@ export function conmonPaths(opts: Pick<ConmonCreateOptions, 'id' | 'bundle' | 's
   };
 }
 
+export interface ConmonExecOptions {
+  /** The running container. */
+  id: string;
+  /** The exec session (conmon's cuuid). */
+  execId: string;
+  /** The session's own directory: attach socket, ctl fifo, pid files, exit dir. */
+  bundle: string;
+  /** An OCI `process` JSON file. */
+  processSpec: string;
+  stdin?: boolean;
+  terminal?: boolean;
+  leaveStdinOpen?: boolean;
+  /** Given: conmon waits for it (after creating the attach socket) before the runtime runs the process. */
+  onAttachReady?: () => Promise<void>;
+  timeoutMs?: number;
+}
+
+/** An exec session's files: everything lives in its own directory, the exit file included. */
+export function execPaths(opts: Pick<ConmonExecOptions, 'id' | 'bundle'>): ConmonPaths {
+  return conmonPaths({ id: opts.id, bundle: opts.bundle, exitDir: join(opts.bundle, 'exits') });
+}
+
+/** The runtime refused to start an exec'd process (not found, not executable …); the message is the runtime's. */
+export class ExecStartError extends System {}
+
+/** The runtime's words from its stderr: runc logs `level=error msg="…"` (Go-quoted), crun plain text. */
+export function runtimeMessage(raw: string): string {
+  const text = raw.trim();
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(text);
+  if (m === null) return text.split('\n').filter((l) => l.trim() !== '').pop() ?? text;
+  try {
+    return JSON.parse(`"${m[1]!}"`) as string;
+  } catch (err) {
+    void err; // Not JSON-compatible quoting: show it as it came.
+    return m[1]!;
+  }
+}
+
 const ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export class Conmon {
@@ -253,6 +291,101 @@ export class Conmon {
       syncStream.destroy();
       startStream.destroy();
       stderrStream.destroy();
+    }
+  }
+
+  /**
+   * Runs a process in a running container: conmon (`--exec`) runs `<runtime> exec --detach
+   * --pid-file … --process <spec> [--console-socket …]`, stays behind as the process's subreaper
+   * and writes its exit code to `<exitDir>/<container id>` (so each exec needs its own exit dir).
+   * With a terminal conmon receives the pty master over its console socket; resize goes through
+   * `<bundle>/ctl` as for containers.
+   *
+   * With `attach`, conmon creates `<bundle>/attach`, reports it on `_OCI_ATTACHPIPE` and waits for
+   * a second byte on the start pipe before running the runtime: `onAttachReady` connects the
+   * clients in between, so no output is lost. Rejects with {@link ExecStartError} (the runtime's
+   * own message) when the runtime could not start the process.
+   */
+  async exec(opts: ConmonExecOptions): Promise<CreatedContainer> {
+    if (!ID_RE.test(opts.id) || !ID_RE.test(opts.execId)) throw new InvalidParameter(`invalid exec id: ${JSON.stringify(opts.execId)}`);
+    const paths = execPaths(opts);
+    await mkdir(paths.exitDir, { recursive: true });
+    const args = [
+      '--api-version', '1',
+      '-c', opts.id,
+      '-u', opts.execId,
+      '-r', this.runtime.path,
+      '-b', opts.bundle,
+      '-p', paths.pidFile,
+      '-n', opts.execId,
+      '--exit-dir', paths.exitDir,
+      '--persist-dir', paths.stateDir,
+      '--socket-dir-path', paths.stateDir,
+      '--full-attach',
+      '--conmon-pidfile', paths.conmonPidFile,
+      '-l', 'none',
+      '--exec',
+      '--exec-process-spec', opts.processSpec,
+    ];
+    for (const a of this.runtime.globalArgs()) args.push('--runtime-arg', a);
+    if (opts.stdin === true) args.push('-i');
+    if (opts.terminal === true) args.push('-t');
+    if (opts.leaveStdinOpen === true) args.push('--leave-stdin-open');
+    if (opts.onAttachReady !== undefined) args.push('--exec-attach');
+    this.#logger.debug('conmon exec', { id: opts.id, execId: opts.execId, argv: args });
+    const child = spawn(this.#conmonPath, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      env: { ...minimalEnv(), _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(opts.onAttachReady !== undefined ? { _OCI_ATTACHPIPE: '5' } : {}) },
+      detached: true,
+    });
+    const [, , stderrStream, syncStream, startStream, attachStream] = child.stdio as unknown as [null, null, Readable, Readable, Writable, Readable];
+    let stderr = '';
+    for (const [name, st] of [['stderr', stderrStream], ['sync', syncStream], ['start', startStream], ['attach', attachStream]] as const) {
+      st.on('error', (err: Error) => this.#logger.debug('conmon pipe error', { id: opts.execId, pipe: name, err: err.message }));
+    }
+    stderrStream.setEncoding('utf8');
+    stderrStream.on('data', (d: string) => {
+      if (stderr.length < 64 * 1024) stderr += d;
+    });
+    const spawned = once(child, 'spawn');
+    const failedToSpawn = once(child, 'error').then(([err]) => {
+      throw isErrno(err, 'ENOENT') ? new NotFound(`conmon not found: ${this.#conmonPath}`, { cause: err }) : err;
+    });
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? 60_000);
+    // The sync pipe's first message is read once, whichever step is waiting on it.
+    const syncMessage = readSyncMessage(syncStream);
+    const noPid = async (): Promise<never> => {
+      const msg = await syncMessage;
+      if (msg !== undefined && msg.data < 0) throw new ExecStartError(runtimeMessage(msg.message ?? stderr));
+      throw new System(`conmon exec ${opts.execId}: exited early: ${stderr.trim() || 'no message'}`);
+    };
+    try {
+      await Promise.race([spawned, failedToSpawn]);
+      if (this.#conmonCgroup !== undefined && child.pid !== undefined) {
+        await moveToCgroup(child.pid, this.#conmonCgroup, this.#cgroupRoot);
+      }
+      if (opts.onAttachReady !== undefined) {
+        startStream.write(Buffer.from([0]));
+        const ready = await Promise.race([readSyncMessage(attachStream), noPid(), aborted(timeout)]);
+        if (ready === undefined) await noPid();
+        await opts.onAttachReady();
+      }
+      startStream.end(Buffer.from([0]));
+      const msg = await Promise.race([syncMessage, failedToSpawn, aborted(timeout)]);
+      if (msg === undefined || msg.data < 0) await noPid();
+      const conmonPid = await readPid(paths.conmonPidFile);
+      return { ...paths, pid: msg!.data, conmonPid };
+    } catch (err) {
+      const pid = await readPid(paths.conmonPidFile).catch(() => undefined);
+      if (pid !== undefined && !(err instanceof ExecStartError)) killQuietly(pid, 'SIGKILL');
+      if (timeout.aborted) throw new Deadline(`conmon exec ${opts.execId}: no answer in time`, { cause: err });
+      throw err;
+    } finally {
+      child.unref();
+      syncStream.destroy();
+      startStream.destroy();
+      stderrStream.destroy();
+      attachStream.destroy();
     }
   }
 

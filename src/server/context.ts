@@ -17,6 +17,11 @@ export interface RequestContext {
    * returned stream and must end it. Errors thrown before hijacking get the usual JSON answer.
    */
   hijack(contentType: string): Duplex;
+  /**
+   * The body of an `Upgrade` request (Node's parser leaves it on the socket); handlers of
+   * hijacking endpoints read it here instead of from `req`.
+   */
+  readonly upgradeBody?: Buffer;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

@@ -47,11 +47,13 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
     res.assignSocket(socket as Parameters<ServerResponse['assignSocket']>[0]);
     res.on('finish', () => socket.end());
     socket.on('error', (err) => opts.logger.debug('upgraded socket error', { err: err.message }));
-    void handle(req, res, { socket, head }).catch(onError(res));
+    void splitUpgradeBody(req, socket, head)
+      .then(({ body, rest }) => handle(req, res, { socket, head: rest, body }))
+      .catch(onError(res));
   };
   return handler;
 
-  async function handle(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer; body: Buffer }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://estiba');
     let path = url.pathname;
     let apiVersion = opts.maxApiVersion;
@@ -114,6 +116,7 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
         apiVersion,
         signal: abort.signal,
         hijack,
+        ...(upgrade !== undefined ? { upgradeBody: upgrade.body } : {}),
       };
       await match.handler(ctx);
       opts.logger.debug('request', { method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started });
@@ -141,4 +144,42 @@ export function createApiHandler(opts: ApiHandlerOptions): ApiHandler {
       writeJson(res, status, { message: messageOf(err) });
     }
   }
+}
+
+const MAX_UPGRADE_BODY = 1 << 20;
+
+/**
+ * Node's parser stops at the headers of an upgrade request: its body (exec start's
+ * `{"Detach":false,"Tty":false}`) is the first Content-Length bytes of `head` and the socket,
+ * and must not reach the process's stdin.
+ */
+async function splitUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  const n = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(n) || n <= 0) return { body: Buffer.alloc(0), rest: head };
+  if (n > MAX_UPGRADE_BODY) throw new InvalidParameter('request body too large');
+  let buf = head;
+  while (buf.length < n) {
+    const chunk = await new Promise<Buffer | undefined>((resolve) => {
+      const onData = (d: Buffer): void => {
+        cleanup();
+        resolve(d);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        resolve(undefined);
+      };
+      const cleanup = (): void => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('close', onEnd);
+        socket.pause();
+      };
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.once('close', onEnd);
+    });
+    if (chunk === undefined) break;
+    buf = Buffer.concat([buf, chunk]);
+  }
+  return { body: buf.subarray(0, n), rest: buf.subarray(n) };
 }

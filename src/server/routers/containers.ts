@@ -32,6 +32,14 @@ export interface ContainersBackend {
     name: string,
     opts: { stdout: boolean; stderr: boolean; follow: boolean; timestamps: boolean; tail?: number; since?: bigint; until?: bigint; signal?: AbortSignal },
   ): { tty: boolean; messages: AsyncIterable<LogEntry> };
+  resize(name: string, size: { height: number; width: number }): Promise<void>;
+  pause(name: string): Promise<void>;
+  unpause(name: string): Promise<void>;
+  rename(name: string, newName: string): Promise<void>;
+  prune(filters: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>;
+  top(name: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  stats(name: string, o: { stream: boolean; oneShot: boolean; signal?: AbortSignal; send: (s: unknown) => Promise<void> }): Promise<void>;
+  sizes(name: string): Promise<{ SizeRw: number; SizeRootFs: number }>;
   attach(
     name: string,
     opts: { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean },
@@ -55,6 +63,14 @@ function stopOptions(ctx: RequestContext): { timeout?: number; signal?: string }
   return { ...(t !== undefined ? { timeout: t } : {}), ...(signal ? { signal } : {}) };
 }
 
+/** `?h=&w=` of the resize endpoints: non-negative integers (moby: `strconv.Atoi`, 400 otherwise). */
+export function resizeSize(ctx: RequestContext): { height: number; width: number } {
+  const h = queryInt(ctx.query, 'h') ?? 0;
+  const w = queryInt(ctx.query, 'w') ?? 0;
+  if (h < 0 || w < 0) throw new InvalidParameter(`invalid resize: height ${h}, width ${w}`);
+  return { height: h, width: w };
+}
+
 export function containerRoutes(b: ContainersBackend): Route[] {
   const streamType = (ctx: RequestContext, tty: boolean): string => (!tty && versionAtLeast(ctx.apiVersion, '1.42') ? MULTIPLEXED : RAW);
   return [
@@ -75,10 +91,81 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       path: '/containers/json',
       handler: async (ctx) => {
         const limit = queryInt(ctx.query, 'limit');
-        writeJson(ctx.res, 200, b.list({ all: queryBool(ctx.query, 'all'), ...(limit !== undefined ? { limit } : {}), filters: parseFilters(ctx.query.get('filters')) }));
+        const list = b.list({ all: queryBool(ctx.query, 'all'), ...(limit !== undefined ? { limit } : {}), filters: parseFilters(ctx.query.get('filters')) });
+        if (!queryBool(ctx.query, 'size')) {
+          writeJson(ctx.res, 200, list);
+          return;
+        }
+        const sized = [];
+        for (const c of list) sized.push({ ...c, ...(await b.sizes(c.Id)) });
+        writeJson(ctx.res, 200, sized);
       },
     },
-    { method: 'GET', path: '/containers/{name}/json', handler: async (ctx) => writeJson(ctx.res, 200, b.inspect(ctx.params.name!)) },
+    {
+      method: 'GET',
+      path: '/containers/{name}/json',
+      handler: async (ctx) => {
+        const c = b.inspect(ctx.params.name!);
+        writeJson(ctx.res, 200, queryBool(ctx.query, 'size') ? { ...c, ...(await b.sizes(c.Id)) } : c);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/prune',
+      handler: async (ctx) => writeJson(ctx.res, 200, await b.prune(parseFilters(ctx.query.get('filters')))),
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/pause',
+      handler: async (ctx) => {
+        await b.pause(ctx.params.name!);
+        ctx.res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/unpause',
+      handler: async (ctx) => {
+        await b.unpause(ctx.params.name!);
+        ctx.res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{name}/rename',
+      handler: async (ctx) => {
+        await b.rename(ctx.params.name!, ctx.query.get('name') ?? '');
+        ctx.res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/{name}/top',
+      handler: async (ctx) => writeJson(ctx.res, 200, await b.top(ctx.params.name!, ctx.query.get('ps_args') ?? undefined)),
+    },
+    {
+      method: 'GET',
+      path: '/containers/{name}/stats',
+      handler: async (ctx) => {
+        const stream = queryBool(ctx.query, 'stream', true);
+        const oneShot = queryBool(ctx.query, 'one-shot');
+        if (oneShot && stream) throw new InvalidParameter('cannot have stream=true and one-shot=true');
+        let started = false;
+        await b.stats(ctx.params.name!, {
+          stream,
+          oneShot,
+          signal: ctx.signal,
+          send: async (st) => {
+            if (!started) {
+              started = true;
+              ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+            }
+            await writeChunk(ctx.res, JSON.stringify(st) + '\n');
+          },
+        });
+        ctx.res.end();
+      },
+    },
     {
       method: 'POST',
       path: '/containers/{name}/start',
@@ -137,7 +224,7 @@ export function containerRoutes(b: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/{name}/resize',
       handler: async (ctx) => {
-        b.inspect(ctx.params.name!);
+        await b.resize(ctx.params.name!, resizeSize(ctx));
         ctx.res.writeHead(200, { 'Content-Length': 0 }).end();
       },
     },

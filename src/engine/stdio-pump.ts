@@ -1,0 +1,47 @@
+/**
+ * Joins an attach session on conmon's socket (container or exec) with a client's hijacked
+ * connection: output goes out raw with a TTY and stdcopy-framed without; what the client sends
+ * goes to the process's stdin.
+ */
+import type { Duplex } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { stdcopyFrame, StdStream } from '../api/stdcopy.js';
+import type { AttachSession } from '../runtime/conmon.js';
+
+export interface PumpOptions {
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** The client's half-close (CloseWrite) closes the process's stdin. */
+  closeStdinOnEnd: boolean;
+}
+
+/**
+ * Resolves when the session's output has ended (the process exited) or the client went away
+ * (then the session is detached); the caller ends `conn`.
+ */
+export async function pumpSession(session: AttachSession, conn: Duplex, o: PumpOptions): Promise<void> {
+  const send = (stream: StdStream) => (d: Buffer) => {
+    if (!conn.destroyed) conn.write(o.tty ? d : stdcopyFrame(stream, d));
+  };
+  if (o.stdout) session.stdout.on('data', send(StdStream.Stdout));
+  else session.stdout.resume();
+  if (o.stderr) session.stderr.on('data', send(StdStream.Stderr));
+  else session.stderr.resume();
+  if (o.stdin) {
+    conn.on('data', (d: Buffer) => session.stdin.write(d));
+    conn.on('end', () => {
+      if (o.closeStdinOnEnd) session.stdin.end();
+    });
+    // The server may have paused the socket while it read the request body off it.
+    conn.resume();
+  } else {
+    conn.resume();
+  }
+  // A client that leaves mid-write (ctrl-p ctrl-q, a killed CLI) makes the socket emit EPIPE or
+  // ECONNRESET before 'close': that is a departure, not a failure (events.once would reject on it).
+  conn.on('error', () => undefined);
+  const gone = new Promise<void>((resolve) => conn.once('close', () => resolve())).then(() => session.close());
+  await Promise.race([session.closed.then(() => Promise.all([finished(session.stdout), finished(session.stderr)])), gone]);
+}
