@@ -3,7 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext as tlsCreateSecureContext } from 'node:tls';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidParameter, isErrno, messageOf } from '../errdefs/index.js';
 
@@ -22,7 +22,9 @@ export interface ListenOptions {
   tls?: TlsFiles;
   /** Plain TCP is refused unless it is loopback and this is set (the seeds: never expose 2375). */
   allowInsecureTcp?: boolean;
+  /** unix sockets: mode (default 0660) and group (default unchanged: the daemon's own). */
   socketMode?: number;
+  socketGid?: number;
   handler: http.RequestListener;
   /** Listener for `Upgrade:` requests (attach, exec hijack). */
   upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -119,6 +121,8 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
         server.once('error', reject);
         server.listen(path, () => resolve());
       });
+      // The group first, then the mode that opens the socket to it.
+      if (opts.socketGid !== undefined) await chown(path, -1, opts.socketGid);
       await chmod(path, opts.socketMode ?? 0o660);
       return { address: opts.address, server, close: () => closeServer(server) };
     }
