@@ -32,8 +32,19 @@ export interface ListenOptions {
 
 export type Listener = { address: string; close(): Promise<void>; server: http.Server };
 
+/**
+ * `localhost`, or an IP literal in 127.0.0.0/8 or ::1. Any other name is refused rather than
+ * resolved: `127.anything.example` is whatever DNS says it is.
+ */
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+  if (host.toLowerCase() === 'localhost') return true;
+  const family = net.isIP(host);
+  if (family === 0) return false;
+  const loopback = new net.BlockList();
+  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+  loopback.addAddress('::1', 'ipv6');
+  // Also true for IPv4-mapped IPv6 (::ffff:127.0.0.1), which is loopback too.
+  return loopback.check(host, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** Parse `tcp://host:port` (Docker defaults the port to 2376 with TLS and 2375 without). */
@@ -128,9 +139,11 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
     }
     case 'tcp': {
       const { host, port } = parseTcpAddress(opts.address, opts.tls !== undefined);
+      // Plain TCP binds loopback without a name lookup: `localhost` is 127.0.0.1 here.
+      const bindHost = opts.tls === undefined && host.toLowerCase() === 'localhost' ? '127.0.0.1' : host;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => resolve());
+        server.listen(port, bindHost, () => resolve());
       });
       const a = server.address() as net.AddressInfo;
       return { address: `tcp://${host}:${a.port}`, server, close: () => closeServer(server) };
