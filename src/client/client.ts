@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type {
   EventMessage,
   Filters,
@@ -30,9 +31,11 @@ function lessThan(a: string, b: string): boolean {
 
 /** Split a stream of JSON values separated by newlines (NDJSON, Docker's progress streams). */
 export async function* jsonLines<T>(body: Readable): AsyncGenerator<T> {
+  // A chunk may end inside a multi-byte character: the decoder holds those bytes for the next.
+  const decoder = new StringDecoder('utf8');
   let buf = '';
   for await (const chunk of body) {
-    buf += (chunk as Buffer).toString('utf8');
+    buf += decoder.write(chunk as Buffer);
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl).trim();
@@ -40,6 +43,7 @@ export async function* jsonLines<T>(body: Readable): AsyncGenerator<T> {
       if (line !== '') yield JSON.parse(line) as T;
     }
   }
+  buf += decoder.end();
   if (buf.trim() !== '') yield JSON.parse(buf) as T;
 }
 
