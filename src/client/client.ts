@@ -17,6 +17,8 @@ import { System } from '../errdefs/index.js';
 import { Transport, ensureOk, readAll, type RequestOptions, type TransportOptions, type RawResponse } from './transport.js';
 
 export const CLIENT_MAX_API_VERSION = '1.45';
+/** The version assumed of a daemon whose ping carries no Api-Version header. */
+const FALLBACK_API_VERSION = '1.24';
 
 export interface ClientOptions extends TransportOptions {
   /** Fixed API version (DOCKER_API_VERSION); otherwise negotiated with the daemon on first use. */
@@ -67,15 +69,18 @@ export class EngineClient {
 
   async apiVersion(): Promise<string> {
     if (this.#version) return this.#version;
-    this.#negotiating ??= this.#negotiate();
+    // Concurrent callers share one ping; a failed one is forgotten, so the next call asks again.
+    this.#negotiating ??= this.#negotiate().finally(() => (this.#negotiating = undefined));
     return this.#negotiating;
   }
 
   async #negotiate(): Promise<string> {
     const res = await this.#t.request({ method: 'GET', path: '/_ping' });
     await readAll(res.body);
-    const server = res.headers['api-version'];
-    const v = typeof server === 'string' && server !== '' && lessThan(server, CLIENT_MAX_API_VERSION) ? server : CLIENT_MAX_API_VERSION;
+    const header = res.headers['api-version'];
+    // As Docker's client: a daemon that sends no version predates the header, which came with 1.24.
+    const server = typeof header === 'string' && header !== '' ? header : FALLBACK_API_VERSION;
+    const v = lessThan(server, CLIENT_MAX_API_VERSION) ? server : CLIENT_MAX_API_VERSION;
     this.#version = v;
     return v;
   }
