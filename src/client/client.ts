@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type {
   EventMessage,
   Filters,
@@ -16,6 +17,8 @@ import { System } from '../errdefs/index.js';
 import { Transport, ensureOk, readAll, type RequestOptions, type TransportOptions, type RawResponse } from './transport.js';
 
 export const CLIENT_MAX_API_VERSION = '1.45';
+/** The version assumed of a daemon whose ping carries no Api-Version header. */
+const FALLBACK_API_VERSION = '1.24';
 
 export interface ClientOptions extends TransportOptions {
   /** Fixed API version (DOCKER_API_VERSION); otherwise negotiated with the daemon on first use. */
@@ -30,9 +33,11 @@ function lessThan(a: string, b: string): boolean {
 
 /** Split a stream of JSON values separated by newlines (NDJSON, Docker's progress streams). */
 export async function* jsonLines<T>(body: Readable): AsyncGenerator<T> {
+  // A chunk may end inside a multi-byte character: the decoder holds those bytes for the next.
+  const decoder = new StringDecoder('utf8');
   let buf = '';
   for await (const chunk of body) {
-    buf += (chunk as Buffer).toString('utf8');
+    buf += decoder.write(chunk as Buffer);
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl).trim();
@@ -40,6 +45,7 @@ export async function* jsonLines<T>(body: Readable): AsyncGenerator<T> {
       if (line !== '') yield JSON.parse(line) as T;
     }
   }
+  buf += decoder.end();
   if (buf.trim() !== '') yield JSON.parse(buf) as T;
 }
 
@@ -63,15 +69,18 @@ export class EngineClient {
 
   async apiVersion(): Promise<string> {
     if (this.#version) return this.#version;
-    this.#negotiating ??= this.#negotiate();
+    // Concurrent callers share one ping; a failed one is forgotten, so the next call asks again.
+    this.#negotiating ??= this.#negotiate().finally(() => (this.#negotiating = undefined));
     return this.#negotiating;
   }
 
   async #negotiate(): Promise<string> {
     const res = await this.#t.request({ method: 'GET', path: '/_ping' });
     await readAll(res.body);
-    const server = res.headers['api-version'];
-    const v = typeof server === 'string' && server !== '' && lessThan(server, CLIENT_MAX_API_VERSION) ? server : CLIENT_MAX_API_VERSION;
+    const header = res.headers['api-version'];
+    // As Docker's client: a daemon that sends no version predates the header, which came with 1.24.
+    const server = typeof header === 'string' && header !== '' ? header : FALLBACK_API_VERSION;
+    const v = lessThan(server, CLIENT_MAX_API_VERSION) ? server : CLIENT_MAX_API_VERSION;
     this.#version = v;
     return v;
   }

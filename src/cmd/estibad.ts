@@ -10,9 +10,10 @@ import { homedir } from 'node:os';
 import { createDaemon, API_VERSION, MIN_API_VERSION } from '../engine/daemon.js';
 import { createApiHandler } from '../server/server.js';
 import { checkListenAddress, listen, loadTls, type Listener, type TlsFiles } from '../server/listen.js';
-import { jsonLogger, type LogLevel } from '../util/logger.js';
+import { jsonLogger, type LogLevel, type Logger } from '../util/logger.js';
+import { lookupGroupId } from '../util/group.js';
 import { acquireLock } from '../util/lockfile.js';
-import { messageOf } from '../errdefs/index.js';
+import { InvalidParameter, messageOf } from '../errdefs/index.js';
 import { ESTIBA_VERSION, GIT_COMMIT } from './version.js';
 
 const USAGE = `Usage: estibad [OPTIONS]
@@ -33,7 +34,7 @@ Options:
       --default-runtime string  Default OCI runtime for containers (default "runc")
   -D, --debug                Enable debug mode
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error") (default "info")
-      --group string         Group for the unix socket (default "docker" if it exists)
+  -G, --group string         Group for the unix socket (default "docker")
   -v, --version              Print version information and quit
 `;
 
@@ -43,6 +44,23 @@ function findBinary(name: string): string | undefined {
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+const DEFAULT_SOCKET_GROUP = 'docker';
+
+/**
+ * The GID for the unix sockets, as dockerd picks it: `--group` (a name or a GID) must exist;
+ * without it, the docker group when there is one, else the daemon's own group (root's).
+ */
+async function resolveSocketGroup(group: string | undefined, logger: Logger): Promise<number> {
+  const name = group ?? DEFAULT_SOCKET_GROUP;
+  if (name === '') return process.getgid?.() ?? 0;
+  const gid = await lookupGroupId(name, { groupFile: '/etc/group' });
+  if (gid !== undefined) return gid;
+  // As dockerd: only a group asked for by name other than the default must exist.
+  if (name !== DEFAULT_SOCKET_GROUP) throw new InvalidParameter(`group ${name} not found (--group)`);
+  logger.warn('no docker group: the API socket keeps the daemon\'s group', { group: name });
+  return process.getgid?.() ?? 0;
 }
 
 async function main(): Promise<number> {
@@ -63,7 +81,7 @@ async function main(): Promise<number> {
         'default-runtime': { type: 'string', default: 'runc' },
         debug: { type: 'boolean', short: 'D', default: false },
         'log-level': { type: 'string', short: 'l', default: 'info' },
-        group: { type: 'string' },
+        group: { type: 'string', short: 'G' },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -101,6 +119,7 @@ async function main(): Promise<number> {
     checkListenAddress(address, { tls: tls !== undefined && address.startsWith('tcp://'), allowInsecureTcp: v['insecure-tcp'] });
   }
   if (tls && hosts.some((h) => h.startsWith('tcp://'))) await loadTls(tls);
+  const socketGid = hosts.some((h) => h.startsWith('unix://')) ? await resolveSocketGroup(v.group, logger) : undefined;
 
   await mkdir(dataRoot, { recursive: true, mode: 0o711 });
   const release = await acquireLock(join(dataRoot, 'estibad.lock'), `data root ${dataRoot}`);
@@ -142,6 +161,7 @@ async function main(): Promise<number> {
           handler,
           upgrade: handler.upgrade,
           allowInsecureTcp: v['insecure-tcp'],
+          socketGid,
           tls: address.startsWith('tcp://') ? tls : undefined,
         }),
       );

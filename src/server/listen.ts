@@ -3,7 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext as tlsCreateSecureContext } from 'node:tls';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidParameter, isErrno, messageOf } from '../errdefs/index.js';
 
@@ -22,7 +22,9 @@ export interface ListenOptions {
   tls?: TlsFiles;
   /** Plain TCP is refused unless it is loopback and this is set (the seeds: never expose 2375). */
   allowInsecureTcp?: boolean;
+  /** unix sockets: mode (default 0660) and group (default unchanged: the daemon's own). */
   socketMode?: number;
+  socketGid?: number;
   handler: http.RequestListener;
   /** Listener for `Upgrade:` requests (attach, exec hijack). */
   upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -30,8 +32,19 @@ export interface ListenOptions {
 
 export type Listener = { address: string; close(): Promise<void>; server: http.Server };
 
+/**
+ * `localhost`, or an IP literal in 127.0.0.0/8 or ::1. Any other name is refused rather than
+ * resolved: `127.anything.example` is whatever DNS says it is.
+ */
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+  if (host.toLowerCase() === 'localhost') return true;
+  const family = net.isIP(host);
+  if (family === 0) return false;
+  const loopback = new net.BlockList();
+  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+  loopback.addAddress('::1', 'ipv6');
+  // Also true for IPv4-mapped IPv6 (::ffff:127.0.0.1), which is loopback too.
+  return loopback.check(host, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** Parse `tcp://host:port` (Docker defaults the port to 2376 with TLS and 2375 without). */
@@ -119,14 +132,18 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
         server.once('error', reject);
         server.listen(path, () => resolve());
       });
+      // The group first, then the mode that opens the socket to it.
+      if (opts.socketGid !== undefined) await chown(path, -1, opts.socketGid);
       await chmod(path, opts.socketMode ?? 0o660);
       return { address: opts.address, server, close: () => closeServer(server) };
     }
     case 'tcp': {
       const { host, port } = parseTcpAddress(opts.address, opts.tls !== undefined);
+      // Plain TCP binds loopback without a name lookup: `localhost` is 127.0.0.1 here.
+      const bindHost = opts.tls === undefined && host.toLowerCase() === 'localhost' ? '127.0.0.1' : host;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => resolve());
+        server.listen(port, bindHost, () => resolve());
       });
       const a = server.address() as net.AddressInfo;
       return { address: `tcp://${host}:${a.port}`, server, close: () => closeServer(server) };
