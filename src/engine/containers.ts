@@ -31,17 +31,19 @@ import {
 } from '../container/container.js';
 import { readLog, type LogMessage } from '../container/logs.js';
 import { normalizeName, randomName } from '../container/names.js';
-import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs } from '../container/rootfs.js';
+import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs, type RootfsPaths } from '../container/rootfs.js';
 import type { ContainerStore } from '../container/store.js';
 import { Conflict, InvalidParameter, NotFound, NotModified, System, isConflict, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
 import type { ImageConfig } from '../oci/image.js';
+import type { Spec } from '../oci/runtime-spec.js';
 import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
+import { withResources } from '../oci/spec-opts/index.js';
 import { conmonPaths, isConmonAlive, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
 import type { Digest } from '../util/digest.js';
 import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
-import { buildSpec, writeEtcFiles } from './container-spec.js';
+import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
 import { pumpSession } from './stdio-pump.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
 
@@ -786,6 +788,63 @@ export class ContainerService {
         Networks: {},
       },
     };
+  }
+
+  // ---- filesystem access, update -------------------------------------------------------
+
+  /**
+   * Runs `fn` on the container's rootfs (merged, upper and the lower dirs, top first). A container
+   * that is not running gets its overlay mounted for the call, under its lock, so a start waits.
+   */
+  async withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>): Promise<T> {
+    const c = this.#o.store.get(ref);
+    const rp = rootfsPaths(this.#o.store.dir(c.ID));
+    const lowers = [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l));
+    if (isRunning(c)) return fn(c, rp, lowers);
+    return this.#lock.run(c.ID, async () => {
+      if (c.State.Status === 'removing' || this.#o.store.find(c.ID) !== c) throw new NotFound(`No such container: ${ref}`);
+      if (isRunning(c)) return fn(c, rp, lowers);
+      await mountRootfs(rp, lowers);
+      try {
+        return await fn(c, rp, lowers);
+      } finally {
+        await unmountRootfs(rp);
+      }
+    });
+  }
+
+  /**
+   * `docker update`: resource fields that are set (non-zero; PidsLimit non-null) replace the
+   * stored ones and reach a running container through the runtime's `update`; a RestartPolicy
+   * with a name replaces the policy (moby daemon/update.go).
+   */
+  async update(ref: string, u: HostConfig): Promise<{ Warnings: string[] }> {
+    const c = this.#o.store.get(ref);
+    await this.#lock.run(c.ID, async () => {
+      const hc: HostConfig = { ...c.HostConfig };
+      for (const k of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'BlkioWeight']) {
+        if (u[k] !== undefined && u[k] !== null && u[k] !== 0 && u[k] !== '') hc[k] = u[k];
+      }
+      if (typeof u.PidsLimit === 'number') hc.PidsLimit = u.PidsLimit;
+      if (typeof u.NanoCpus === 'number' && u.NanoCpus > 0) Object.assign(hc, { CpuQuota: 0, CpuPeriod: 0 });
+      const oldSwap = typeof c.HostConfig.MemorySwap === 'number' ? c.HostConfig.MemorySwap : 0;
+      if (typeof u.Memory === 'number' && u.Memory > 0 && !(typeof u.MemorySwap === 'number' && u.MemorySwap !== 0) && oldSwap > 0 && u.Memory > oldSwap) {
+        throw new Conflict('Cannot update container: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+      }
+      if (u.RestartPolicy !== undefined && u.RestartPolicy.Name !== '') {
+        if (hc.AutoRemove === true && u.RestartPolicy.Name !== 'no') throw new InvalidParameter("Restart policy cannot be updated because AutoRemove is enabled for the container");
+        hc.RestartPolicy = u.RestartPolicy;
+      }
+      if (isRunning(c)) {
+        const spec: Spec = { ociVersion: '1.0.2' };
+        withResources(resourceOptions(hc))(spec);
+        await this.#conmon(c.Runtime).runtime.update(c.ID, spec.linux?.resources ?? {});
+      }
+      c.HostConfig = hc;
+      await this.#o.store.save(c);
+    });
+    this.#emit(c, 'update');
+    return { Warnings: [] };
   }
 
   // ---- exec and resize -----------------------------------------------------------------
