@@ -188,3 +188,51 @@ test('update changes the cgroup limits of a running container and the restart po
   assert.equal(await ok('port', 'upd'), '');
   await ok('rm', '-f', 'upd');
 });
+
+async function until(what: string, pred: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const state = async (name: string): Promise<string> => (await ok('inspect', '-f', '{{.State.Status}} {{.RestartCount}}', name)).trim();
+
+test('restart policies: on-failure:N with back-off, always, stop wins, restart events; honoured after a daemon restart', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await ok('run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3');
+  // 100 ms then 200 ms of back-off: two restarts, then it stays exited.
+  await until('flaky to give up', async () => (await state('flaky')) === 'exited 2');
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(await state('flaky'), 'exited 2');
+  assert.equal(await ok('inspect', '-f', '{{.State.ExitCode}}', 'flaky'), '3\n');
+  const events = await ok('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=flaky', '--filter', 'event=restart', '--format', '{{.Action}}');
+  assert.equal(events, 'restart\nrestart\n');
+
+  await ok('run', '-d', '--name', 'fine', '--restart', 'on-failure', 'busybox', 'true');
+  await until('fine to exit', async () => (await state('fine')) === 'exited 0');
+
+  await ok('run', '-d', '--name', 'forever', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.3');
+  await until('forever to be restarted', async () => Number((await state('forever')).split(' ')[1]) >= 2);
+  await ok('stop', '-t', '0', 'forever');
+  await new Promise((r) => setTimeout(r, 700));
+  assert.match(await state('forever'), /^exited \d+$/, 'stop wins over always');
+
+  await ok('run', '-d', '--name', 'unless', '--restart', 'unless-stopped', 'busybox', 'sleep', '1000');
+  await ok('stop', '-t', '0', 'unless');
+  await ok('run', '-d', '--name', 'dies-later', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 2; exit 1');
+
+  // The daemon goes away; dies-later exits meanwhile. On start-up it is restarted, and so is the
+  // stopped always container (Docker's rule); the stopped unless-stopped one is not.
+  await d.stop();
+  await new Promise((r) => setTimeout(r, 2500));
+  d = await startEstibad({ dataRoot: d.dataRoot, execRoot: d.execRoot });
+  await until('dies-later to run again', async () => (await state('dies-later')).startsWith('running'));
+  assert.ok(Number((await state('dies-later')).split(' ')[1]) >= 1);
+  await until('forever to run again', async () => (await state('forever')).startsWith('running'));
+  assert.match(await state('unless'), /^exited /);
+  assert.match(await state('flaky'), /^exited /);
+  await ok('update', '--restart', 'no', 'dies-later', 'forever');
+  await ok('rm', '-f', 'flaky', 'fine', 'forever', 'unless', 'dies-later');
+});
