@@ -40,6 +40,8 @@ export interface ContainerRecord {
   /** The OCI runtime that runs it (HostConfig.Runtime or the daemon's default). */
   Runtime: string;
   RestartCount: number;
+  /** Set by stop and kill, cleared by start: restart policies leave such a container alone (Docker's field). */
+  HasBeenManuallyStopped?: boolean;
   /** Stored in hostconfig.json. */
   HostConfig: HostConfig;
 }

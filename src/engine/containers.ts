@@ -31,17 +31,19 @@ import {
 } from '../container/container.js';
 import { readLog, type LogMessage } from '../container/logs.js';
 import { normalizeName, randomName } from '../container/names.js';
-import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs } from '../container/rootfs.js';
+import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs, type RootfsPaths } from '../container/rootfs.js';
 import type { ContainerStore } from '../container/store.js';
 import { Conflict, InvalidParameter, NotFound, NotModified, System, isConflict, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
 import type { ImageConfig } from '../oci/image.js';
+import type { Spec } from '../oci/runtime-spec.js';
 import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
+import { withResources } from '../oci/spec-opts/index.js';
 import { conmonPaths, isConmonAlive, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
 import type { Digest } from '../util/digest.js';
 import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
-import { buildSpec, writeEtcFiles } from './container-spec.js';
+import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
 import { pumpSession } from './stdio-pump.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
 
@@ -150,6 +152,9 @@ export class ContainerService {
   readonly #live = new Map<string, Live>();
   readonly #prepared = new Set<string>();
   readonly #stats = new StatsCollector();
+  /** Restart policy back-off per container (ms; Docker's restartmanager) and pending restarts. */
+  readonly #backoff = new Map<string, number>();
+  readonly #restartTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(o: ContainerServiceOptions) {
     this.#o = o;
@@ -206,6 +211,14 @@ export class ContainerService {
     for (const c of this.#o.store.list()) {
       if (c.State.Status === 'removing') {
         await this.#finishRemove(c);
+        continue;
+      }
+      if (c.State.Status === 'exited' || c.State.Status === 'restarting') {
+        if (shouldRestartAtStartup(c)) this.#scheduleRestart(c, undefined);
+        else if (c.State.Status === 'restarting') {
+          c.State = { ...c.State, Status: 'exited' };
+          await this.#o.store.save(c);
+        }
         continue;
       }
       if (!isRunning(c)) continue;
@@ -313,8 +326,15 @@ export class ContainerService {
 
   // ---- start, exit ----------------------------------------------------------------------
 
-  async start(ref: string): Promise<void> {
+  async start(ref: string, o: { policy?: boolean } = {}): Promise<void> {
     const c = this.#o.store.get(ref);
+    if (o.policy !== true) {
+      this.#cancelRestart(c.ID);
+      if (c.State.Status === 'restarting') c.State = { ...c.State, Status: 'exited' };
+      c.HasBeenManuallyStopped = false;
+      c.RestartCount = 0;
+      this.#backoff.delete(c.ID);
+    }
     let failed: unknown;
     await this.#lock.run(c.ID, async () => {
       if (isRunning(c)) throw new NotModified(`container ${c.ID} is already running`);
@@ -393,9 +413,11 @@ export class ContainerService {
 
   async #handleExit(id: string, code: number, error?: string, at: Date = this.#now): Promise<void> {
     let autoRemove = false;
+    let ranMs: number | undefined;
     await this.#lock.run(id, async () => {
       const c = this.#o.store.find(id);
       if (!c || !isRunning(c)) return;
+      ranMs = at.getTime() - Date.parse(c.State.StartedAt);
       await this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
         if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
       });
@@ -404,6 +426,7 @@ export class ContainerService {
       await this.#o.store.save(c);
       this.#emit(c, 'die', { exitCode: String(code) });
       autoRemove = c.HostConfig.AutoRemove === true;
+      if (c.HasBeenManuallyStopped !== true && policyWantsRestart(c, code)) this.#scheduleRestart(c, ranMs);
     });
     for (const w of this.#liveOf(id).exitWaiters.splice(0)) w(code);
     if (autoRemove) {
@@ -422,6 +445,8 @@ export class ContainerService {
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const c = this.#o.store.get(ref);
     const sig = parseSignal(signal);
+    if (await this.#stopRestarting(c)) return;
+    if (isRunning(c)) c.HasBeenManuallyStopped = true;
     if (!isRunning(c)) throw new Conflict(`Cannot kill container: ${ref}: container ${c.ID} is not running`);
     await this.#signal(c, sig);
     this.#emit(c, 'kill', { signal: String(sig) });
@@ -584,7 +609,9 @@ export class ContainerService {
   /** SIGTERM (or the stop signal), then SIGKILL after `timeout` seconds; NotModified when not running. */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.#o.store.get(ref);
+    if (await this.#stopRestarting(c)) return;
     if (!isRunning(c)) throw new NotModified(`container ${c.ID} is already stopped`);
+    c.HasBeenManuallyStopped = true;
     const sig = parseSignal(opts.signal || c.Config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.Config.StopTimeout ?? 10;
     const exited = this.#nextExit(c.ID);
@@ -631,6 +658,9 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.#o.store.get(ref);
+    if (c.State.Status === 'restarting' && opts.force !== true) {
+      throw new Conflict('You cannot remove a restarting container. Stop the container before attempting removal or force remove');
+    }
     if (isRunning(c)) {
       if (opts.force !== true) {
         throw new Conflict(`cannot remove container "${c.Name}": container is ${c.State.Status}: stop the container before removing or force remove`);
@@ -659,6 +689,8 @@ export class ContainerService {
         if (!isNotFound(err)) this.#o.logger.warn('runtime delete at removal', { id: c.ID, err: messageOf(err) });
       });
     }
+    this.#cancelRestart(c.ID);
+    this.#backoff.delete(c.ID);
     await unmountRootfs(rootfsPaths(this.#o.store.dir(c.ID)));
     await rm(paths.bundle, { recursive: true, force: true });
     await rm(paths.exitFile, { force: true });
@@ -682,6 +714,8 @@ export class ContainerService {
         return `Up ${humanDuration(now - Date.parse(c.State.StartedAt))} (Paused)`;
       case 'exited':
         return `Exited (${c.State.ExitCode}) ${humanDuration(now - Date.parse(c.State.FinishedAt))} ago`;
+      case 'restarting':
+        return `Restarting (${c.State.ExitCode}) ${humanDuration(now - Date.parse(c.State.FinishedAt))} ago`;
       case 'removing':
         return 'Removal In Progress';
       case 'dead':
@@ -700,7 +734,7 @@ export class ContainerService {
     if (filters.has('status') || filters.has('exited')) all = true;
     let list = this.#o.store
       .list()
-      .filter((c) => all || isRunning(c))
+      .filter((c) => all || isRunning(c) || c.State.Status === 'restarting')
       .filter((c) => matchFilters(c, filters))
       .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || b.ID.localeCompare(a.ID));
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
@@ -786,6 +820,117 @@ export class ContainerService {
         Networks: {},
       },
     };
+  }
+
+  // ---- restart policies -----------------------------------------------------------------
+
+  /**
+   * Marks the container restarting and starts it after Docker's back-off: 100 ms, doubling per
+   * restart up to a minute, back to 100 ms once a run lasted 10 s. Called under the container's lock.
+   */
+  #scheduleRestart(c: ContainerRecord, ranMs: number | undefined): void {
+    let delay = this.#backoff.get(c.ID) ?? 0;
+    if (ranMs === undefined || ranMs >= 10_000) delay = 0;
+    delay = delay === 0 ? 100 : Math.min(delay * 2, 60_000);
+    this.#backoff.set(c.ID, delay);
+    c.State = { ...c.State, Status: 'restarting' };
+    void this.#o.store.save(c).catch((err: unknown) => this.#o.logger.warn('saving restarting state', { id: c.ID, err: messageOf(err) }));
+    this.#cancelRestart(c.ID);
+    this.#restartTimers.set(c.ID, setTimeout(() => {
+      this.#restartTimers.delete(c.ID);
+      void this.#policyRestart(c.ID);
+    }, delay));
+  }
+
+  async #policyRestart(id: string): Promise<void> {
+    const c = this.#o.store.find(id);
+    if (c === undefined || c.State.Status !== 'restarting') return;
+    c.RestartCount++;
+    try {
+      await this.start(id, { policy: true });
+      this.#emit(c, 'restart');
+    } catch (err) {
+      this.#o.logger.warn('restart policy: start failed', { id, err: messageOf(err) });
+      if (c.State.Status === 'restarting') {
+        setExited(c, { exitCode: c.State.ExitCode, at: this.#now, error: c.State.Error || messageOf(err) });
+        await this.#o.store.save(c);
+      }
+    }
+  }
+
+  #cancelRestart(id: string): void {
+    clearTimeout(this.#restartTimers.get(id));
+    this.#restartTimers.delete(id);
+  }
+
+  /** stop/kill of a container waiting to be restarted: it stays exited. True if it was restarting. */
+  async #stopRestarting(c: ContainerRecord): Promise<boolean> {
+    if (c.State.Status !== 'restarting') return false;
+    await this.#lock.run(c.ID, async () => {
+      this.#cancelRestart(c.ID);
+      c.HasBeenManuallyStopped = true;
+      if (c.State.Status === 'restarting') c.State = { ...c.State, Status: 'exited' };
+      await this.#o.store.save(c);
+    });
+    this.#emit(c, 'stop');
+    return true;
+  }
+
+  // ---- filesystem access, update -------------------------------------------------------
+
+  /**
+   * Runs `fn` on the container's rootfs (merged, upper and the lower dirs, top first). A container
+   * that is not running gets its overlay mounted for the call, under its lock, so a start waits.
+   */
+  async withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>): Promise<T> {
+    const c = this.#o.store.get(ref);
+    const rp = rootfsPaths(this.#o.store.dir(c.ID));
+    const lowers = [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l));
+    if (isRunning(c)) return fn(c, rp, lowers);
+    return this.#lock.run(c.ID, async () => {
+      if (c.State.Status === 'removing' || this.#o.store.find(c.ID) !== c) throw new NotFound(`No such container: ${ref}`);
+      if (isRunning(c)) return fn(c, rp, lowers);
+      await mountRootfs(rp, lowers);
+      try {
+        return await fn(c, rp, lowers);
+      } finally {
+        await unmountRootfs(rp);
+      }
+    });
+  }
+
+  /**
+   * `docker update`: resource fields that are set (non-zero; PidsLimit non-null) replace the
+   * stored ones and reach a running container through the runtime's `update`; a RestartPolicy
+   * with a name replaces the policy (moby daemon/update.go).
+   */
+  async update(ref: string, u: HostConfig): Promise<{ Warnings: string[] }> {
+    const c = this.#o.store.get(ref);
+    await this.#lock.run(c.ID, async () => {
+      const hc: HostConfig = { ...c.HostConfig };
+      for (const k of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'BlkioWeight']) {
+        if (u[k] !== undefined && u[k] !== null && u[k] !== 0 && u[k] !== '') hc[k] = u[k];
+      }
+      if (typeof u.PidsLimit === 'number') hc.PidsLimit = u.PidsLimit;
+      if (typeof u.NanoCpus === 'number' && u.NanoCpus > 0) Object.assign(hc, { CpuQuota: 0, CpuPeriod: 0 });
+      const oldSwap = typeof c.HostConfig.MemorySwap === 'number' ? c.HostConfig.MemorySwap : 0;
+      if (typeof u.Memory === 'number' && u.Memory > 0 && !(typeof u.MemorySwap === 'number' && u.MemorySwap !== 0) && oldSwap > 0 && u.Memory > oldSwap) {
+        throw new Conflict('Cannot update container: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+      }
+      if (u.RestartPolicy !== undefined && u.RestartPolicy.Name !== '') {
+        if (hc.AutoRemove === true && u.RestartPolicy.Name !== 'no') throw new InvalidParameter("Restart policy cannot be updated because AutoRemove is enabled for the container");
+        hc.RestartPolicy = u.RestartPolicy;
+      }
+      if (isRunning(c)) {
+        const spec: Spec = { ociVersion: '1.0.2' };
+        withResources(resourceOptions(hc))(spec);
+        await this.#conmon(c.Runtime).runtime.update(c.ID, spec.linux?.resources ?? {});
+      }
+      c.HostConfig = hc;
+      await this.#o.store.save(c);
+    });
+    this.#emit(c, 'update');
+    return { Warnings: [] };
   }
 
   // ---- exec and resize -----------------------------------------------------------------
@@ -889,6 +1034,21 @@ export class ContainerService {
       },
     };
   }
+}
+
+/** While the daemon runs: always, unless-stopped, on-failure (non-zero, under its maximum). */
+function policyWantsRestart(c: ContainerRecord, code: number): boolean {
+  const p = c.HostConfig.RestartPolicy;
+  if (p === undefined) return false;
+  if (p.Name === 'always' || p.Name === 'unless-stopped') return true;
+  const max = p.MaximumRetryCount ?? 0;
+  return p.Name === 'on-failure' && code !== 0 && (max === 0 || c.RestartCount < max);
+}
+
+/** At daemon start-up (moby restore): `always` even after a manual stop; the others only if not stopped by hand. */
+function shouldRestartAtStartup(c: ContainerRecord): boolean {
+  if (c.HostConfig.RestartPolicy?.Name === 'always') return true;
+  return c.HasBeenManuallyStopped !== true && policyWantsRestart(c, c.State.ExitCode);
 }
 
 function matchFilters(c: ContainerRecord, f: Filters): boolean {

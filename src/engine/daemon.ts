@@ -14,6 +14,10 @@ import { systemRoutes } from '../server/routers/system.js';
 import { imageRoutes } from '../server/routers/images.js';
 import { containerRoutes } from '../server/routers/containers.js';
 import { execRoutes } from '../server/routers/exec.js';
+import { containerFsRoutes } from '../server/routers/container-fs.js';
+import type { HostConfig } from '../api/containers.js';
+import type { ContainerConfig } from '../oci/image.js';
+import { ContainerFsService } from './container-fs.js';
 import { ContainerStore } from '../container/store.js';
 import { Conmon } from '../runtime/conmon.js';
 import { CliRuntime } from '../runtime/oci-runtime.js';
@@ -119,6 +123,11 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     logger: o.logger,
     emit: (action, c, attrs) => events.publish('container', action, c.ID, { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...attrs }),
   });
+  const containerFs = new ContainerFsService({
+    containers: containerService,
+    images,
+    emit: (action, c, attrs) => events.publish('container', action, c.ID, { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...attrs }),
+  });
   await containers.reconcile();
   const system = new SystemService({
     version: o.version,
@@ -147,6 +156,15 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     ...imageRoutes(images),
     ...containerRoutes(containers),
     ...execRoutes(execs),
+    ...containerFsRoutes({
+      statPath: (n, p) => containerFs.statPath(n, p),
+      archive: (n, p, r) => containerFs.archive(n, p, r),
+      extract: (n, p, i, x) => containerFs.extract(n, p, i, x),
+      changes: (n) => containerFs.changes(n),
+      export: (n, out) => containerFs.export(n, out),
+      commit: (n, x) => containerFs.commit(n, { ...x, ...(x.config !== undefined ? { config: x.config as ContainerConfig } : {}) }),
+      update: (n, body) => containerService.update(n, body as HostConfig),
+    }),
   ];
   events.publish('daemon', 'start', system.version().Version === '' ? 'estiba' : await daemonId(o.dataRoot), { name: 'estiba' });
   return {

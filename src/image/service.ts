@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { Conflict, InvalidParameter, DataLoss, NotFound } from '../errdefs/index.js';
 import type {
   HistoryResponseItem,
@@ -26,6 +26,9 @@ import { writeArchive, type SaveItem } from './archive-write.js';
 import { applyChanges } from './changes.js';
 import { parseTagTarget, resolveImage, shortId } from './lookup.js';
 import { matchImageFilters, validateImageFilters } from './filters.js';
+
+/** The diff ID of a tar with no entries (1024 zero bytes): Docker's empty layer. */
+const EMPTY_TAR_DIGEST: Digest = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
 /** Who uses an image besides its tags: containers (the containers issue plugs in here). */
 export interface ImageUsage {
@@ -652,6 +655,74 @@ export class ImageService {
     await this.#commitTags(record, target ? [target] : []);
     await this.#emit('import', id);
     return id;
+  }
+
+  /**
+   * `docker commit`: a new image on top of `parent` with one more layer (an uncompressed tar, as
+   * `layer` produces it into the stream it is given) and `config` with `changes` applied. An
+   * empty layer adds a history entry only, as in Docker. Held from GC like load and import.
+   */
+  async commit(opts: {
+    parent: Digest;
+    layer: (out: Writable) => Promise<void>;
+    config: ContainerConfig;
+    containerId: string;
+    containerConfig: ContainerConfig;
+    repo?: string;
+    tag?: string;
+    comment?: string;
+    author?: string;
+    changes?: string[];
+    createdBy?: string;
+  }): Promise<Digest> {
+    const target = opts.repo ? parseTagTarget(opts.repo, opts.tag) : undefined;
+    const config = applyChanges(opts.config, opts.changes ?? []);
+    return this.#writingUnreferenced(async () => {
+      const parentImg = this.#o.meta.getImage(opts.parent);
+      if (!parentImg) throw new NotFound(`No such image: ${opts.parent}`);
+      const parentCfg = await this.config(opts.parent);
+      const pass = new PassThrough();
+      const [blob] = await Promise.all([this.#o.content.ingest(pass), opts.layer(pass).then(() => pass.end(), (err: unknown) => pass.destroy(err as Error))]);
+      const diffId = blob.digest;
+      const empty = diffId === EMPTY_TAR_DIGEST;
+      const layers = [...parentImg.layers];
+      if (!empty) {
+        await this.#o.layers.create({
+          parent: this.topLayer(parentImg),
+          diffId,
+          apply: (dest) => applyLayer({ input: this.#o.content.createReadStream(blob.digest), dest }),
+        });
+        layers.push({ diffId, blob: blob.digest, mediaType: MediaType.OciLayer });
+      }
+      const created = formatRfc3339Nano(this.#now);
+      const cfg: ImageConfig = {
+        ...parentCfg,
+        created,
+        author: opts.author ?? '',
+        comment: opts.comment ?? '',
+        container: opts.containerId,
+        container_config: opts.containerConfig,
+        config,
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+        history: [
+          ...(parentCfg.history ?? []),
+          {
+            created,
+            ...(opts.author ? { author: opts.author } : {}),
+            created_by: opts.createdBy ?? '',
+            ...(opts.comment ? { comment: opts.comment } : {}),
+            ...(empty ? { empty_layer: true } : {}),
+          },
+        ],
+      };
+      const cfgBytes = Buffer.from(JSON.stringify(cfg));
+      const id = sha256(cfgBytes);
+      await this.#o.content.put(cfgBytes, id);
+      const record: ImageRecord = this.#o.meta.getImage(id) ?? { id, layers, repoDigests: [], parent: opts.parent };
+      await this.#putNewRecord(record, target ? [target] : []);
+      await this.#commitTags(record, target ? [target] : []);
+      return id;
+    });
   }
 
   async verifyLayerBlob(layer: ImageLayer): Promise<void> {

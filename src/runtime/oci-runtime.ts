@@ -62,6 +62,8 @@ export interface OciRuntime {
   resume(id: string): Promise<void>;
   /** Host PIDs of the container's processes. */
   ps(id: string): Promise<number[]>;
+  /** Changes a running container's cgroup limits (`update --resources -`, OCI LinuxResources JSON). */
+  update(id: string, resources: object): Promise<void>;
 }
 
 export interface CliRuntimeOptions {
@@ -141,10 +143,14 @@ export class CliRuntime implements OciRuntime {
     return parsed ?? [];
   }
 
-  #run(id: string, op: string, args: string[]): Promise<string> {
+  async update(id: string, resources: object): Promise<void> {
+    await this.#run(id, 'update', ['update', '--resources', '-', id], JSON.stringify(resources));
+  }
+
+  #run(id: string, op: string, args: string[], stdin?: string): Promise<string> {
     const argv = [...this.globalArgs(), ...args];
     return new Promise((resolve, reject) => {
-      execFile(this.path, argv, { timeout: this.#timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const child = execFile(this.path, argv, { timeout: this.#timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err === null) {
           resolve(stdout);
           return;
@@ -156,6 +162,7 @@ export class CliRuntime implements OciRuntime {
         else if (WRONG_STATE.test(detail)) reject(new Conflict(message, { cause: err }));
         else reject(new System(message, { cause: err }));
       });
+      if (stdin !== undefined) child.stdin?.end(stdin);
     });
   }
 }

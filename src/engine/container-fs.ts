@@ -1,0 +1,166 @@
+/**
+ * A container's filesystem from outside: `docker cp` both ways (archive GET/HEAD/PUT),
+ * `docker diff`, `docker export` and `docker commit`. Everything works on running and stopped
+ * containers alike: a stopped one gets its overlay mounted for the call (ContainerService's
+ * withRootfs). Paths from clients are resolved inside the root (rootfs-archive.ts).
+ */
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pack as tarPack } from 'tar-stream';
+import type { ContainerRecord } from '../container/container.js';
+import type { RootfsPaths } from '../container/rootfs.js';
+import { InvalidParameter, NotFound } from '../errdefs/index.js';
+import type { ContainerConfig } from '../oci/image.js';
+import type { Digest } from '../util/digest.js';
+import { resolveUser } from './container-spec.js';
+import { extractInRoot, lstatOrUndefined, packTree, statInRoot, type PathStat } from './rootfs-archive.js';
+import { packLayer, upperChanges } from './rootfs-changes.js';
+
+export interface ContainerFsContainers {
+  withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>): Promise<T>;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+}
+
+export interface ContainerFsImages {
+  commit(o: {
+    parent: Digest;
+    layer: (out: Writable) => Promise<void>;
+    config: ContainerConfig;
+    containerId: string;
+    containerConfig: ContainerConfig;
+    repo?: string;
+    tag?: string;
+    comment?: string;
+    author?: string;
+    changes?: string[];
+    createdBy?: string;
+  }): Promise<Digest>;
+}
+
+export interface CommitOptions {
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  changes?: string[];
+  pause?: boolean;
+  config?: ContainerConfig;
+}
+
+export class ContainerFsService {
+  readonly #containers: ContainerFsContainers;
+  readonly #images: ContainerFsImages;
+  readonly #emit: (action: string, c: ContainerRecord, attrs: Record<string, string>) => void;
+
+  constructor(o: { containers: ContainerFsContainers; images: ContainerFsImages; emit: (action: string, c: ContainerRecord, attrs: Record<string, string>) => void }) {
+    this.#containers = o.containers;
+    this.#images = o.images;
+    this.#emit = o.emit;
+  }
+
+  /** HEAD archive: the path's stat; NotFound with Docker's words when it is missing. */
+  statPath(ref: string, path: string): Promise<PathStat> {
+    return this.#containers.withRootfs(ref, async (_c, rp) => (await this.#stat(ref, rp, path)).stat);
+  }
+
+  async #stat(ref: string, rp: RootfsPaths, path: string): Promise<{ stat: PathStat; resolved: string }> {
+    if (path === '') throw new InvalidParameter('path cannot be empty');
+    const s = await statInRoot(rp.merged, path);
+    if (s === undefined) throw new NotFound(`Could not find the file ${path} in container ${ref}`);
+    return s;
+  }
+
+  /** GET archive: `respond` gets the stat (for the header) and then writes the tar to its stream. */
+  archive(ref: string, path: string, respond: (stat: PathStat) => Writable): Promise<void> {
+    return this.#containers.withRootfs(ref, async (c, rp) => {
+      const { stat, resolved } = await this.#stat(ref, rp, path);
+      const p = tarPack();
+      const out = pipeline(p, respond(stat));
+      await packTree(p, join(rp.merged, resolved), stat.name === '/' ? '.' : stat.name);
+      p.finalize();
+      await out;
+      this.#emit('archive-path', c, { path });
+    });
+  }
+
+  /** PUT archive: extracts a tar into the directory `path`. */
+  extract(ref: string, path: string, input: Readable, o: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean; signal?: AbortSignal }): Promise<void> {
+    return this.#containers.withRootfs(ref, async (c, rp) => {
+      const { stat, resolved } = await this.#stat(ref, rp, path);
+      const dir = stat.linkTarget !== '' ? stat.linkTarget : resolved;
+      const st = await lstatOrUndefined(join(rp.merged, dir));
+      if (st === undefined || !st.isDirectory()) throw new InvalidParameter('extraction point is not a directory');
+      const chown = o.copyUIDGID ? await resolveUser(rp.merged, c.Config.User ?? '') : undefined;
+      await extractInRoot({
+        root: rp.merged,
+        dir,
+        input,
+        noOverwriteDirNonDir: o.noOverwriteDirNonDir,
+        ...(chown ? { chown: { uid: chown.uid, gid: chown.gid } } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      this.#emit('extract-to-dir', c, { path });
+    });
+  }
+
+  /** `docker diff`: Kind 0 changed, 1 added, 2 deleted; null when nothing changed (as Docker). */
+  changes(ref: string): Promise<{ Path: string; Kind: number }[] | null> {
+    return this.#containers.withRootfs(ref, async (_c, rp, lowers) => {
+      const list = (await upperChanges(rp.upper, lowers)).map((e) => ({ Path: e.path, Kind: e.kind }));
+      return list.length > 0 ? list : null;
+    });
+  }
+
+  /** `docker export`: the merged root filesystem as a tar. */
+  export(ref: string, out: () => Writable): Promise<void> {
+    return this.#containers.withRootfs(ref, async (c, rp) => {
+      const p = tarPack();
+      const done = pipeline(p, out());
+      await packTree(p, rp.merged, '');
+      p.finalize();
+      await done;
+      this.#emit('export', c, {});
+    });
+  }
+
+  /** `docker commit`: the upper dir becomes a new layer on the container's image. */
+  async commit(ref: string, o: CommitOptions): Promise<{ Id: Digest }> {
+    let paused = false;
+    const id = await this.#containers.withRootfs(ref, async (c, rp, lowers) => {
+      if (o.pause !== false && c.State.Status === 'running') {
+        await this.#containers.pause(c.ID);
+        paused = true;
+      }
+      try {
+        const changes = await upperChanges(rp.upper, lowers);
+        const config: ContainerConfig = { ...c.Config, ...(o.config ?? {}) };
+        const imageId = await this.#images.commit({
+          parent: c.Image,
+          layer: async (outStream) => {
+            const p = tarPack();
+            const done = pipeline(p, outStream);
+            await packLayer(p, rp.upper, changes);
+            p.finalize();
+            await done;
+          },
+          config,
+          containerId: c.ID,
+          containerConfig: c.Config,
+          createdBy: (c.Config.Cmd ?? []).join(' '),
+          ...(o.repo !== undefined ? { repo: o.repo } : {}),
+          ...(o.tag !== undefined ? { tag: o.tag } : {}),
+          ...(o.comment !== undefined ? { comment: o.comment } : {}),
+          ...(o.author !== undefined ? { author: o.author } : {}),
+          ...(o.changes !== undefined ? { changes: o.changes } : {}),
+        });
+        this.#emit('commit', c, { comment: o.comment ?? '', imageID: imageId, imageRef: o.repo ? `${o.repo}:${o.tag || 'latest'}` : '' });
+        return imageId;
+      } finally {
+        if (paused) await this.#containers.unpause(c.ID);
+      }
+    });
+    return { Id: id };
+  }
+}
