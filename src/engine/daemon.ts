@@ -15,6 +15,7 @@ import { imageRoutes } from '../server/routers/images.js';
 import { containerRoutes } from '../server/routers/containers.js';
 import { execRoutes } from '../server/routers/exec.js';
 import { ContainerStore } from '../container/store.js';
+import type { LogConfig } from '../api/containers.js';
 import { Conmon } from '../runtime/conmon.js';
 import { CliRuntime } from '../runtime/oci-runtime.js';
 import { ensureHugetlbV1 } from '../runtime/host.js';
@@ -37,6 +38,8 @@ export interface DaemonOptions {
   runtimes: Record<string, { path: string }>;
   defaultRuntime: string;
   debug: boolean;
+  /** `--log-driver` / `--log-opt`: containers' default logging (see container/log-config.ts). */
+  logConfig?: LogConfig;
 }
 
 export interface Daemon {
@@ -112,6 +115,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       if (name === 'crun') await ensureHugetlbV1();
     },
     execIds: (id) => execs?.idsOf(id) ?? null,
+    ...(o.logConfig !== undefined ? { logConfig: o.logConfig } : {}),
   });
   const containerService = containers;
   execs = new ExecService({
