@@ -51,3 +51,33 @@ export async function listImageRefs(socketPath: string): Promise<{ id: string; t
   const list = JSON.parse(await apiOk(socketPath, 'GET', '/images/json')) as { Id: string; RepoTags: string[] | null }[];
   return list.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [] }));
 }
+
+/** A JSON request; rejects unless the status is 2xx. */
+export function apiJsonOk(socketPath: string, method: string, path: string, body: unknown): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const req = request({ socketPath, method, path, headers: { 'Content-Type': 'application/json', 'Content-Length': data.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) reject(new Error(`${method} ${path}: ${status} ${text.trim()}`));
+        else resolve(text);
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/** Force-removes every container (running or not) whose label `key` is set. */
+export async function removeLabelled(socketPath: string, key: string): Promise<number> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [key] }));
+  const list = JSON.parse(await apiOk(socketPath, 'GET', `/containers/json?all=1&filters=${filters}`)) as { Id: string }[];
+  for (let i = 0; i < list.length; i += 10) {
+    await Promise.all(list.slice(i, i + 10).map((c) => apiOk(socketPath, 'DELETE', `/containers/${c.Id}?force=1`)));
+  }
+  return list.length;
+}

@@ -18,6 +18,8 @@ export interface CliResult {
 export interface CliOptions {
   env: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Send stdout to /dev/null instead of capturing it (`stdout` is then empty). */
+  discardStdout?: boolean;
 }
 
 /** process.env minus DOCKER_* (a stray DOCKER_CONTEXT would redirect the client). */
@@ -30,11 +32,11 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export function runCli(bin: string, args: readonly string[], opts: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(bin, [...args], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, [...args], { env: opts.env, stdio: ['ignore', opts.discardStdout === true ? 'ignore' : 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${bin} ${args.join(' ')}: no exit after ${opts.timeoutMs ?? 300_000} ms`));

@@ -122,7 +122,7 @@ function makeTarget(o: { side: SideName; host: string; socketPath: string; workD
     socketPath: o.socketPath,
     workDir: o.workDir,
     async docker(args, opts = {}) {
-      const r = await runCli(o.dockerCli, args, { env });
+      const r = await runCli(o.dockerCli, args, { env, discardStdout: opts.discardStdout === true });
       if (r.code !== 0 && !opts.allowFail) throw new Error(`docker ${args.join(' ')} (${o.side}) exited ${r.code}: ${r.stderr.trim()}`);
       return r;
     },
@@ -179,6 +179,8 @@ async function runBenchmark(
     } catch (err) {
       process.stderr.write(`  ${b.name}: teardown on ${side} failed: ${errorText(err)}\n`);
     }
+    const report = b.report?.(side);
+    if (report !== undefined) res.sides[side]!.note = [res.sides[side]!.note, report].filter((x) => x !== undefined).join('; ');
   }
   for (const [side, pids] of Object.entries(o.memory) as [SideName, () => Promise<number[]>][]) {
     const m = await readGroup(await pids());
@@ -234,6 +236,7 @@ async function main(): Promise<number> {
     });
     const estibadStartMs = performance.now() - t0;
     const estibadPid = estibad.child.pid!;
+    const memory: Partial<Record<SideName, () => Promise<number[]>>> = {};
     const ctx: BenchContext = {
       targets: {
         estiba: makeTarget({ side: 'estiba', host: estibad.host, socketPath: estibad.socket, workDir: join(base, 'estiba'), dockerCli }),
@@ -246,6 +249,7 @@ async function main(): Promise<number> {
         if (!f) fixtures.set(name, (f = make(path).then((info) => ({ path, info }))));
         return f as Promise<{ path: string; info: T }>;
       },
+      daemonPids: async (side) => (await memory[side]?.()) ?? [],
     };
 
     if (args.docker) {
@@ -263,7 +267,7 @@ async function main(): Promise<number> {
     } else dockerError = 'disabled with --no-docker';
 
     const containerdPidFile = join(PEER.execRoot!, 'containerd', 'containerd.pid');
-    const memory: Partial<Record<SideName, () => Promise<number[]>>> = { estiba: () => Promise.resolve([estibadPid]) };
+    memory.estiba = () => Promise.resolve([estibadPid]);
     if (peer?.pid !== undefined) {
       const dockerdPid = peer.pid;
       memory.docker = async () => [dockerdPid, ...[await readPidFile(containerdPidFile)].filter((p): p is number => p !== undefined)];

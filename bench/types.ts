@@ -22,7 +22,7 @@ export interface Target {
   /** A scratch directory owned by this target, removed at the end of the run. */
   workDir: string;
   /** Runs the docker CLI against this daemon; rejects on a non-zero exit unless `allowFail`. */
-  docker(args: readonly string[], opts?: { allowFail?: boolean }): Promise<CliResult>;
+  docker(args: readonly string[], opts?: { allowFail?: boolean; discardStdout?: boolean }): Promise<CliResult>;
 }
 
 export interface BenchContext {
@@ -34,6 +34,8 @@ export interface BenchContext {
   estibaCli: string;
   /** Creates a fixture file once per harness run (in a shared temp dir) and returns its path and what `make` returned. */
   fixture<T>(name: string, make: (path: string) => Promise<T>): Promise<{ path: string; info: T }>;
+  /** The daemon's own processes on a side: estibad; dockerd + containerd (no shims, no conmons). */
+  daemonPids(side: SideName): Promise<number[]>;
 }
 
 /** Thrown by setup or run when a side cannot be measured at all (e.g. a command not written yet): reported as n/a. */
@@ -55,6 +57,8 @@ export interface Benchmark {
   /** One measurement; resolves to the measured seconds. Untimed cleanup may follow the timed part. */
   run(side: SideName, ctx: BenchContext): Promise<number>;
   teardown?(side: SideName, ctx: BenchContext): Promise<void>;
+  /** After teardown: a note on what `run` observed besides time (e.g. memory), printed with the results. */
+  report?(side: SideName): string | undefined;
 }
 
 /** The target a side's daemon-backed benchmark talks to; throws when dockerd is absent. */

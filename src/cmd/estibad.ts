@@ -14,6 +14,7 @@ import { jsonLogger, type LogLevel, type Logger } from '../util/logger.js';
 import { lookupGroupId } from '../util/group.js';
 import { acquireLock } from '../util/lockfile.js';
 import { InvalidParameter, messageOf } from '../errdefs/index.js';
+import { DEFAULT_LOG_DRIVER, DEFAULT_LOG_OPTS, logPolicy } from '../container/log-config.js';
 import { ESTIBA_VERSION, GIT_COMMIT } from './version.js';
 
 const USAGE = `Usage: estibad [OPTIONS]
@@ -35,6 +36,8 @@ Options:
   -D, --debug                Enable debug mode
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error") (default "info")
   -G, --group string         Group for the unix socket (default "docker")
+      --log-driver string    Default driver for container logs (default "json-file")
+      --log-opt list         Default log driver options for containers (default max-size=10m, max-file=3)
   -v, --version              Print version information and quit
 `;
 
@@ -82,6 +85,8 @@ async function main(): Promise<number> {
         debug: { type: 'boolean', short: 'D', default: false },
         'log-level': { type: 'string', short: 'l', default: 'info' },
         group: { type: 'string', short: 'G' },
+        'log-driver': { type: 'string', default: 'json-file' },
+        'log-opt': { type: 'string', multiple: true },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -103,6 +108,23 @@ async function main(): Promise<number> {
   const level = (v.debug ? 'debug' : v['log-level']) as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) {
     process.stderr.write(`estibad: invalid log level ${JSON.stringify(level)}\n`);
+    return 125;
+  }
+  // Containers' logging: json-file bounded by default, unless the daemon's --log-opt says otherwise.
+  const logOpts: Record<string, string> = v['log-driver'] === DEFAULT_LOG_DRIVER && (v['log-opt'] ?? []).length === 0 ? { ...DEFAULT_LOG_OPTS } : {};
+  for (const kv of v['log-opt'] ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) {
+      process.stderr.write(`estibad: invalid --log-opt ${JSON.stringify(kv)}: want key=value\n`);
+      return 125;
+    }
+    logOpts[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const logConfig = { Type: v['log-driver']!, Config: logOpts };
+  try {
+    logPolicy(logConfig);
+  } catch (err) {
+    process.stderr.write(`estibad: ${messageOf(err)}\n`);
     return 125;
   }
   const logger = jsonLogger({ level, write: (line) => process.stderr.write(line) });
@@ -146,6 +168,7 @@ async function main(): Promise<number> {
       runtimes,
       defaultRuntime: v['default-runtime']!,
       debug: v.debug ?? false,
+      logConfig,
     });
     const handler = createApiHandler({
       routes: daemon.routes,

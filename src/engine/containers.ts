@@ -23,17 +23,18 @@ import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, HostConfig,
-  WaitCondition,
+  LogConfig, WaitCondition,
 } from '../api/containers.js';
 import type { Filters } from '../api/types.js';
 import {
   commandLine, initialState, isRunning, setExited, setRemoving, setRunning, setStartFailed, ZERO_TIME, type ContainerRecord,
 } from '../container/container.js';
 import { readLog, type LogMessage } from '../container/logs.js';
+import { DEFAULT_LOG_DRIVER, DEFAULT_LOG_OPTS, logPolicy, resolveLogConfig } from '../container/log-config.js';
 import { normalizeName, randomName } from '../container/names.js';
 import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs, type RootfsPaths } from '../container/rootfs.js';
 import type { ContainerStore } from '../container/store.js';
-import { Conflict, InvalidParameter, NotFound, NotModified, System, isConflict, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
+import { Conflict, InvalidParameter, NotFound, NotImplemented, NotModified, System, isConflict, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
 import type { ImageConfig } from '../oci/image.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
@@ -44,6 +45,7 @@ import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
+import { LogRotator } from './log-rotator.js';
 import { pumpSession } from './stdio-pump.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
 
@@ -74,6 +76,8 @@ export interface ContainerServiceOptions {
   prepareRuntime?: (name: string) => Promise<void>;
   /** IDs of a container's running execs (inspect's ExecIDs). */
   execIds?: (id: string) => string[] | null;
+  /** The daemon's `--log-driver`/`--log-opt`; default json-file with {@link DEFAULT_LOG_OPTS}. */
+  logConfig?: LogConfig;
   now?: () => Date;
 }
 
@@ -155,9 +159,11 @@ export class ContainerService {
   /** Restart policy back-off per container (ms; Docker's restartmanager) and pending restarts. */
   readonly #backoff = new Map<string, number>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
+  readonly #rotator: LogRotator;
 
   constructor(o: ContainerServiceOptions) {
     this.#o = o;
+    this.#rotator = new LogRotator({ logger: o.logger });
   }
 
   get #now(): Date {
@@ -252,7 +258,7 @@ export class ContainerService {
     const runtime = hc.Runtime === undefined || hc.Runtime === '' ? this.#o.defaultRuntime : hc.Runtime;
     this.#conmon(runtime);
     hc.Runtime = runtime;
-    hc.LogConfig = { Type: 'k8s-file', Config: {} };
+    hc.LogConfig = resolveLogConfig(hc.LogConfig, this.#o.logConfig ?? { Type: DEFAULT_LOG_DRIVER, Config: { ...DEFAULT_LOG_OPTS } });
     hc.RestartPolicy ??= { Name: 'no', MaximumRetryCount: 0 };
     if (hc.RestartPolicy.Name === '') hc.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
     if (hc.AutoRemove === true && hc.RestartPolicy.Name !== 'no') {
@@ -371,7 +377,7 @@ export class ContainerService {
           name: c.Name.slice(1),
           bundle: paths.bundle,
           exitDir: paths.exitDir,
-          log: { driver: 'k8s-file', path: this.#logPath(c.ID) },
+          log: this.#logPolicy(c).driver === 'none' ? { driver: 'none' } : { driver: 'k8s-file', path: this.#logPath(c.ID) },
           stdin: c.Config.OpenStdin === true,
           terminal: c.Config.Tty === true,
           // Docker closes a container's stdin when its client leaves only for StdinOnce without a TTY.
@@ -404,7 +410,15 @@ export class ContainerService {
     }
   }
 
+  #logPolicy(c: ContainerRecord): ReturnType<typeof logPolicy> {
+    return logPolicy(c.HostConfig.LogConfig ?? { Type: 'k8s-file', Config: {} });
+  }
+
   #monitor(c: ContainerRecord, conmon: Conmon, paths: ConmonPaths): void {
+    const policy = this.#logPolicy(c);
+    if (policy.driver === 'json-file' && policy.maxSize !== undefined) {
+      this.#rotator.watch(c.ID, { path: this.#logPath(c.ID), maxSize: policy.maxSize, maxFile: policy.maxFile, reopen: () => conmon.reopenLog(paths) });
+    }
     void conmon.wait(paths).then(
       (code) => this.#handleExit(c.ID, code),
       (err: unknown) => this.#handleExit(c.ID, 255, messageOf(err)),
@@ -418,6 +432,7 @@ export class ContainerService {
       const c = this.#o.store.find(id);
       if (!c || !isRunning(c)) return;
       ranMs = at.getTime() - Date.parse(c.State.StartedAt);
+      this.#rotator.unwatch(id);
       await this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
         if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
       });
@@ -960,9 +975,11 @@ export class ContainerService {
 
   // ---- logs and attach ------------------------------------------------------------------
 
-  logs(ref: string, o: LogsOptions): { tty: boolean; messages: AsyncIterable<LogMessage> } {
+  /** The log in batches of messages (see readLog); NotImplemented for a container whose driver keeps none. */
+  logs(ref: string, o: LogsOptions): { tty: boolean; messages: AsyncIterable<LogMessage[]> } {
     const c = this.#o.store.get(ref);
     if (!o.stdout && !o.stderr) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
+    if (this.#logPolicy(c).driver === 'none') throw new NotImplemented('configured logging driver does not support reading');
     const stop = isRunning(c) ? this.#nextExit(c.ID) : Promise.resolve(0);
     const source = readLog(this.#logPath(c.ID), {
       ...(o.follow ? { follow: { stop, ...(o.signal ? { signal: o.signal } : {}) } } : {}),
@@ -970,10 +987,9 @@ export class ContainerService {
       ...(o.since !== undefined ? { since: o.since } : {}),
       ...(o.until !== undefined ? { until: o.until } : {}),
     });
-    async function* filtered(): AsyncGenerator<LogMessage> {
-      for await (const m of source) {
-        if (m.stream === 'stdout' ? o.stdout : o.stderr) yield m;
-      }
+    async function* filtered(): AsyncGenerator<LogMessage[]> {
+      if (o.stdout && o.stderr) return yield* source;
+      for await (const batch of source) yield batch.filter((m) => (m.stream === 'stdout' ? o.stdout : o.stderr));
     }
     return { tty: c.Config.Tty === true, messages: filtered() };
   }

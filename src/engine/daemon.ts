@@ -19,6 +19,7 @@ import type { HostConfig } from '../api/containers.js';
 import type { ContainerConfig } from '../oci/image.js';
 import { ContainerFsService } from './container-fs.js';
 import { ContainerStore } from '../container/store.js';
+import type { LogConfig } from '../api/containers.js';
 import { Conmon } from '../runtime/conmon.js';
 import { CliRuntime } from '../runtime/oci-runtime.js';
 import { ensureHugetlbV1 } from '../runtime/host.js';
@@ -41,6 +42,8 @@ export interface DaemonOptions {
   runtimes: Record<string, { path: string }>;
   defaultRuntime: string;
   debug: boolean;
+  /** `--log-driver` / `--log-opt`: containers' default logging (see container/log-config.ts). */
+  logConfig?: LogConfig;
 }
 
 export interface Daemon {
@@ -116,6 +119,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       if (name === 'crun') await ensureHugetlbV1();
     },
     execIds: (id) => execs?.idsOf(id) ?? null,
+    ...(o.logConfig !== undefined ? { logConfig: o.logConfig } : {}),
   });
   const containerService = containers;
   execs = new ExecService({

@@ -19,8 +19,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { constants as fsConstants, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { Cancelled, Deadline, InvalidParameter, NotFound, System, isErrno } from '../errdefs/index.js';
@@ -535,7 +535,14 @@ export class Conmon {
 
   /** Asks conmon to reopen its log file (after the daemon rotated it). */
   async reopenLog(paths: Pick<ConmonPaths, 'ctlFifo'>): Promise<void> {
-    await appendFile(paths.ctlFifo, '2 0 0\n');
+    // Non-blocking: opening a FIFO for writing waits for a reader, and a conmon that is gone has none
+    // (ENXIO then, instead of a thread-pool thread blocked for ever).
+    const fh = await open(paths.ctlFifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    try {
+      await fh.write('2 0 0\n');
+    } finally {
+      await fh.close();
+    }
   }
 }
 

@@ -31,7 +31,7 @@ export interface ContainersBackend {
   logs(
     name: string,
     opts: { stdout: boolean; stderr: boolean; follow: boolean; timestamps: boolean; tail?: number; since?: bigint; until?: bigint; signal?: AbortSignal },
-  ): { tty: boolean; messages: AsyncIterable<LogEntry> };
+  ): { tty: boolean; /** In batches: each is written to the client at once. */ messages: AsyncIterable<readonly LogEntry[]> };
   resize(name: string, size: { height: number; width: number }): Promise<void>;
   pause(name: string): Promise<void>;
   unpause(name: string): Promise<void>;
@@ -254,9 +254,14 @@ export function containerRoutes(b: ContainersBackend): Route[] {
         });
         ctx.res.writeHead(200, { 'Content-Type': streamType(ctx, tty) });
         ctx.res.flushHeaders();
-        for await (const m of messages) {
-          const line = timestamps ? Buffer.concat([Buffer.from(`${m.timestamp} `), m.line]) : m.line;
-          await writeChunk(ctx.res, tty ? line : stdcopyFrame(m.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, line));
+        for await (const batch of messages) {
+          if (batch.length === 0) continue;
+          const parts: Buffer[] = [];
+          for (const m of batch) {
+            const line = timestamps ? Buffer.concat([Buffer.from(`${m.timestamp} `), m.line]) : m.line;
+            parts.push(tty ? line : stdcopyFrame(m.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, line));
+          }
+          await writeChunk(ctx.res, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
           if (ctx.signal.aborted) break;
         }
         ctx.res.end();
