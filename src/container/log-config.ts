@@ -1,6 +1,6 @@
 /**
  * Docker's `--log-driver` / `--log-opt` for the drivers estiba has: `json-file` (conmon's k8s-file
- * underneath, rotated by the daemon: see docs/adr/0005-logging.md) and `none`. Unlike Docker,
+ * underneath, rotated by the daemon: see docs/adr/0006-logging.md) and `none`. Unlike Docker,
  * json-file is bounded by default ({@link DEFAULT_LOG_OPTS}); `max-size=-1` lifts the bound.
  *
  * @module

@@ -1,7 +1,7 @@
 /**
  * Docker's json-file max-size / max-file over conmon's k8s-file log: the daemon renames the
  * live file away and tells conmon to reopen it (`2 0 0` on its ctl fifo). Why the daemon and not
- * conmon's `--log-size-max`: docs/adr/0005-logging.md.
+ * conmon's `--log-size-max`: docs/adr/0006-logging.md.
  *
  * One inotify watch per running container, on its directory (a watch on the file would follow it
  * when it is renamed). Each change to the log costs one stat; checks of one log never overlap.
