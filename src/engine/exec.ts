@@ -297,6 +297,8 @@ export class ExecService {
       const r = await Promise.race([this.start(Id, { conn }).then(() => 'done' as const), timedOut]);
       if (r === 'timeout') {
         conn.destroy();
+        // Forget the record once the process is gone, so probes that time out do not pile up.
+        void this.#execs.get(Id)?.started.then(() => setTimeout(() => this.#execs.delete(Id), 60_000).unref());
         return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
       }
     } finally {
