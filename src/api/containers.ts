@@ -4,6 +4,7 @@
  * ContainerWaitResponse). Only the fields estiba reads or reports today; unknown fields a
  * client sends are kept in the record as they came, so inspect shows them back.
  */
+import type { HealthState } from '../container/container.js';
 import type { ContainerConfig } from '../oci/image.js';
 import type { GraphDriverData } from './types.js';
 
@@ -85,6 +86,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 export interface MountPoint {

@@ -12,6 +12,14 @@ import type { Digest } from '../util/digest.js';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
+/** State.Health (moby container/health.go): present while the container has a health check. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last five probes. */
+  Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }>;
+}
+
 export interface ContainerStateRecord {
   Status: ContainerStatus;
   Pid: number;
@@ -22,6 +30,7 @@ export interface ContainerStateRecord {
   OOMKilled: boolean;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 export interface ContainerRecord {

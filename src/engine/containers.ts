@@ -45,6 +45,7 @@ import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
+import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
 import { LogRotator } from './log-rotator.js';
 import { pumpSession } from './stdio-pump.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
@@ -76,6 +77,8 @@ export interface ContainerServiceOptions {
   prepareRuntime?: (name: string) => Promise<void>;
   /** IDs of a container's running execs (inspect's ExecIDs). */
   execIds?: (id: string) => string[] | null;
+  /** Runs a health probe in a running container (ExecService.probe). */
+  probe?: (id: string, argv: string[], timeoutMs: number) => Promise<ProbeResult>;
   /** The daemon's `--log-driver`/`--log-opt`; default json-file with {@link DEFAULT_LOG_OPTS}. */
   logConfig?: LogConfig;
   now?: () => Date;
@@ -160,10 +163,23 @@ export class ContainerService {
   readonly #backoff = new Map<string, number>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
   readonly #rotator: LogRotator;
+  readonly #health: HealthMonitor;
 
   constructor(o: ContainerServiceOptions) {
     this.#o = o;
     this.#rotator = new LogRotator({ logger: o.logger });
+    this.#health = new HealthMonitor({
+      probe: (id, argv, timeoutMs) => {
+        if (o.probe === undefined) return Promise.resolve({ exitCode: -1, output: 'health probes are not available' });
+        return o.probe(id, argv, timeoutMs);
+      },
+      find: (id) => o.store.find(id),
+      isRunning: (c) => isRunning(c),
+      save: (c) => o.store.save(c),
+      emit: (c, action) => this.#emit(c, action),
+      logger: o.logger,
+      now: () => this.#now,
+    });
   }
 
   get #now(): Date {
@@ -231,6 +247,7 @@ export class ContainerService {
       const paths = this.#paths(c.ID);
       if (c.State.ConmonPid > 0 && isConmonAlive(c.State.ConmonPid)) {
         this.#o.logger.info('container still running', { id: c.ID, pid: c.State.Pid });
+        this.#health.start(c, { fresh: false });
         this.#monitor(c, this.#conmon(c.Runtime), paths);
         continue;
       }
@@ -284,6 +301,13 @@ export class ContainerService {
     if ((cfg.StopSignal === undefined || cfg.StopSignal === '') && imgCfg.StopSignal !== undefined) cfg.StopSignal = imgCfg.StopSignal;
     if (cfg.ExposedPorts === undefined && imgCfg.ExposedPorts !== undefined) cfg.ExposedPorts = imgCfg.ExposedPorts;
     if (cfg.Volumes === undefined && imgCfg.Volumes !== undefined) cfg.Volumes = imgCfg.Volumes;
+    const health = mergeHealthcheck(cfg.Healthcheck, imgCfg.Healthcheck);
+    if (health !== undefined) cfg.Healthcheck = health;
+    for (const [k, min] of [['Interval', 1e6], ['Timeout', 1e6], ['StartPeriod', 1e6]] as const) {
+      const v = health?.[k];
+      if (v !== undefined && v !== 0 && v < min) throw new InvalidParameter(`${k} in Healthcheck cannot be less than 1ms`);
+    }
+    if (health?.Retries !== undefined && health.Retries < 0) throw new InvalidParameter('Retries in Healthcheck cannot be negative');
     if (cfg.StopSignal !== undefined && cfg.StopSignal !== '') parseSignal(cfg.StopSignal);
     const argv = [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
     if (argv.length === 0) throw new InvalidParameter('no command specified');
@@ -399,6 +423,7 @@ export class ContainerService {
         return;
       }
       setRunning(c, { pid: created.pid, conmonPid: created.conmonPid, at: this.#now });
+      this.#health.start(c, { fresh: true });
       await this.#o.store.save(c);
       this.#emit(c, 'start');
       this.#monitor(c, conmon, paths);
@@ -433,6 +458,8 @@ export class ContainerService {
       if (!c || !isRunning(c)) return;
       ranMs = at.getTime() - Date.parse(c.State.StartedAt);
       this.#rotator.unwatch(id);
+      this.#health.stop(id);
+      if (c.State.Health !== undefined) c.State.Health = { ...c.State.Health, Status: 'unhealthy' };
       await this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
         if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
       });
@@ -705,6 +732,7 @@ export class ContainerService {
       });
     }
     this.#cancelRestart(c.ID);
+    this.#health.stop(c.ID);
     this.#backoff.delete(c.ID);
     await unmountRootfs(rootfsPaths(this.#o.store.dir(c.ID)));
     await rm(paths.bundle, { recursive: true, force: true });
@@ -723,8 +751,11 @@ export class ContainerService {
   #statusText(c: ContainerRecord): string {
     const now = this.#now.getTime();
     switch (c.State.Status) {
-      case 'running':
-        return `Up ${humanDuration(now - Date.parse(c.State.StartedAt))}`;
+      case 'running': {
+        const up = `Up ${humanDuration(now - Date.parse(c.State.StartedAt))}`;
+        const h = c.State.Health?.Status;
+        return h === undefined ? up : h === 'starting' ? `${up} (health: starting)` : `${up} (${h})`;
+      }
       case 'paused':
         return `Up ${humanDuration(now - Date.parse(c.State.StartedAt))} (Paused)`;
       case 'exited':
@@ -793,6 +824,7 @@ export class ContainerService {
         Error: s.Error,
         StartedAt: s.StartedAt,
         FinishedAt: s.FinishedAt,
+        ...(s.Health !== undefined ? { Health: s.Health } : {}),
       },
       Image: c.Image,
       ResolvConfPath: join(dir, 'resolv.conf'),

@@ -119,6 +119,10 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       if (name === 'crun') await ensureHugetlbV1();
     },
     execIds: (id) => execs?.idsOf(id) ?? null,
+    probe: (id, argv, timeoutMs) => {
+      if (execs === undefined) return Promise.resolve({ exitCode: -1, output: 'exec is not ready' });
+      return execs.probe(id, argv, timeoutMs);
+    },
     ...(o.logConfig !== undefined ? { logConfig: o.logConfig } : {}),
   });
   const containerService = containers;

@@ -17,8 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { stdcopyFrame, StdStream } from '../api/stdcopy.js';
+import { Duplex } from 'node:stream';
+import { StdcopyDecoder, stdcopyFrame, StdStream } from '../api/stdcopy.js';
 import type { ContainerRecord } from '../container/container.js';
 import { Conflict, InvalidParameter, NotFound, System, messageOf } from '../errdefs/index.js';
 import type { Process, Spec } from '../oci/runtime-spec.js';
@@ -272,6 +272,41 @@ export class ExecService {
     e.exitCode = code;
     this.#o.emit('exec_die', container, { execID: e.id, exitCode: String(code) });
     await rm(s.paths.bundle, { recursive: true, force: true }).catch((err: unknown) => this.#o.logger.warn('exec cleanup', { id: e.id, err: messageOf(err) }));
+  }
+
+  /**
+   * Runs `argv` in a running container as an attached exec and collects its stdout and stderr
+   * (health probes). After `timeoutMs` the probe counts as failed (exit code -1) and its stream is
+   * dropped; the process is left to its own exit, as moby's probes are.
+   */
+  async probe(containerId: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const { Id } = this.create(containerId, { Cmd: argv, AttachStdout: true, AttachStderr: true });
+    const decoder = new StdcopyDecoder();
+    const chunks: Buffer[] = [];
+    const conn = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        for (const f of decoder.push(chunk)) chunks.push(f.payload);
+        cb();
+      },
+    });
+    conn.push(null); // no stdin
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    try {
+      const r = await Promise.race([this.start(Id, { conn }).then(() => 'done' as const), timedOut]);
+      if (r === 'timeout') {
+        conn.destroy();
+        // Forget the record once the process is gone, so probes that time out do not pile up.
+        void this.#execs.get(Id)?.started.then(() => setTimeout(() => this.#execs.delete(Id), 60_000).unref());
+        return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const e = this.#execs.get(Id);
+    this.#execs.delete(Id);
+    return { exitCode: e?.exitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
   }
 
   /** Resizes the exec's pty; waits (up to 10 s) for a start that is under way, as dockerd does. */

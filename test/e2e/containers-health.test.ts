@@ -1,0 +1,130 @@
+/**
+ * Health checks through the real docker CLI 28 against estibad: `--health-cmd` and friends,
+ * State.Health in inspect, `(healthy)`/`(unhealthy)`/`(health: starting)` in ps, health_status
+ * events, `--no-healthcheck`, checks stopping with the container and resuming after a kill -9 of the daemon.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeBusyboxArchive } from '../fixtures/images.js';
+import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
+import { dockerCli, DOCKER_CLI_PATHS, type DockerCliResult } from '../helpers/docker-peer.js';
+import { requireExecutable } from '../helpers/e2e.js';
+
+let d: EstibadProcess | undefined;
+let work: string;
+let dataRoot: string;
+let execRoot: string;
+
+const docker = (...args: string[]): Promise<DockerCliResult> => {
+  assert.ok(d, 'estibad is not running');
+  return dockerCli(args, { host: d.host, timeoutMs: 60_000 });
+};
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await docker(...args);
+  assert.equal(r.code, 0, `docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Health {
+  Status: string;
+  FailingStreak: number;
+  Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }>;
+}
+
+async function health(name: string): Promise<Health | null> {
+  return JSON.parse(await ok('inspect', '-f', '{{json .State.Health}}', name)) as Health | null;
+}
+
+async function waitHealth(name: string, status: string, ms = 15_000): Promise<Health> {
+  const deadline = Date.now() + ms;
+  let h: Health | null = null;
+  while (Date.now() < deadline) {
+    h = await health(name);
+    if (h?.Status === status) return h;
+    await sleep(200);
+  }
+  assert.fail(`${name} did not become ${status}: ${JSON.stringify(h)}`);
+}
+
+before(async () => {
+  requireExecutable(DOCKER_CLI_PATHS.docker28, 'the docker CLI');
+  work = await mkdtemp(join(tmpdir(), 'estiba-e2e-health-'));
+  dataRoot = join(work, 'data');
+  execRoot = join(work, 'exec');
+  d = await startEstibad({ dataRoot, execRoot });
+  await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
+  await ok('load', '-i', join(work, 'busybox.tar'));
+});
+
+after(async () => {
+  if (d !== undefined) {
+    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter((l) => l !== '');
+    if (ids.length > 0) await docker('rm', '-f', ...ids);
+    await d.stop();
+  }
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+});
+
+test('a passing check: starting, then healthy, in inspect, ps and events', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await ok('run', '-d', '--name', 'good', '--health-cmd', 'echo ok; test -d /', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1000');
+  assert.equal((await health('good'))?.Status, 'starting');
+  assert.match(await ok('ps', '--filter', 'name=good', '--format', '{{.Status}}'), /^Up .* \(health: starting\)$/m);
+  const h = await waitHealth('good', 'healthy');
+  assert.equal(h.FailingStreak, 0);
+  assert.ok(h.Log.length >= 1);
+  assert.equal(h.Log.at(-1)!.ExitCode, 0);
+  assert.equal(h.Log.at(-1)!.Output, 'ok\n');
+  assert.match(await ok('ps', '--filter', 'name=good', '--format', '{{.Status}}'), /^Up .* \(healthy\)$/m);
+  const cfg = JSON.parse(await ok('inspect', '-f', '{{json .Config.Healthcheck}}', 'good')) as { Test: string[]; Interval: number; Retries: number };
+  assert.deepEqual(cfg.Test, ['CMD-SHELL', 'echo ok; test -d /']);
+  assert.equal(cfg.Interval, 1e9);
+  assert.equal(cfg.Retries, 2);
+  const ev = await ok('events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'container=good', '--format', '{{.Action}}');
+  assert.match(ev, /^health_status: healthy$/m);
+
+  // The log keeps the last five probes.
+  await sleep(6500);
+  assert.equal((await health('good'))?.Log.length, 5);
+});
+
+test('a failing check becomes unhealthy after the retries; checks stop with the container', async () => {
+  await ok('run', '-d', '--name', 'bad', '--health-cmd', 'echo nope >&2; exit 3', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1000');
+  const h = await waitHealth('bad', 'unhealthy');
+  assert.ok(h.FailingStreak >= 2, JSON.stringify(h));
+  assert.equal(h.Log.at(-1)!.ExitCode, 3);
+  assert.equal(h.Log.at(-1)!.Output, 'nope\n');
+  assert.match(await ok('ps', '--filter', 'name=bad', '--format', '{{.Status}}'), /^Up .* \(unhealthy\)$/m);
+
+  await ok('stop', '-t', '0', 'bad');
+  const stopped = (await health('bad'))!;
+  await sleep(2500);
+  assert.equal((await health('bad'))!.Log.at(-1)!.End, stopped.Log.at(-1)!.End, 'no probe after stop');
+});
+
+test('a timeout counts as a failure; --no-healthcheck has none', async () => {
+  await ok('run', '-d', '--name', 'slow', '--health-cmd', 'sleep 5', '--health-interval', '1s', '--health-timeout', '300ms', '--health-retries', '1', 'busybox', 'sleep', '1000');
+  const h = await waitHealth('slow', 'unhealthy');
+  assert.equal(h.Log.at(-1)!.ExitCode, -1);
+  assert.match(h.Log.at(-1)!.Output, /Health check exceeded timeout/);
+
+  await ok('run', '-d', '--name', 'none', '--no-healthcheck', 'busybox', 'sleep', '1000');
+  assert.equal(await health('none'), null);
+  assert.doesNotMatch(await ok('ps', '--filter', 'name=none', '--format', '{{.Status}}'), /health/);
+});
+
+test('checks resume after a kill -9 of the daemon', async () => {
+  await ok('run', '-d', '--name', 'flip', '--health-cmd', 'test ! -e /tmp/bad', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000');
+  await waitHealth('flip', 'healthy');
+  await d!.kill9();
+  d = await startEstibad({ dataRoot, execRoot });
+  assert.equal((await health('flip'))?.Status, 'healthy', 'the state survives');
+  await ok('exec', 'flip', 'touch', '/tmp/bad');
+  await waitHealth('flip', 'unhealthy');
+});

@@ -1,0 +1,97 @@
+/**
+ * Issue 3's daemon-restart acceptance, with the real docker CLI 28: kill -9 estibad while 5
+ * containers run (4 printing a counter every 0.2 s, one `--restart=always` that exits while the
+ * daemon is down), restart it on the same roots: the 4 are still running with the same PIDs and
+ * reported so, their logs have every counter value (no gap), the exited one was restarted.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeBusyboxArchive } from '../fixtures/images.js';
+import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
+import { dockerCli, DOCKER_CLI_PATHS, type DockerCliResult } from '../helpers/docker-peer.js';
+import { requireExecutable } from '../helpers/e2e.js';
+
+let d: EstibadProcess | undefined;
+let work: string;
+let dataRoot: string;
+let execRoot: string;
+
+const docker = (...args: string[]): Promise<DockerCliResult> => {
+  assert.ok(d, 'estibad is not running');
+  return dockerCli(args, { host: d.host, timeoutMs: 60_000 });
+};
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await docker(...args);
+  assert.equal(r.code, 0, `docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  requireExecutable(DOCKER_CLI_PATHS.docker28, 'the docker CLI');
+  work = await mkdtemp(join(tmpdir(), 'estiba-e2e-restart-'));
+  dataRoot = join(work, 'data');
+  execRoot = join(work, 'exec');
+  d = await startEstibad({ dataRoot, execRoot });
+  await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
+  await ok('load', '-i', join(work, 'busybox.tar'));
+});
+
+after(async () => {
+  if (d !== undefined) {
+    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter((l) => l !== '');
+    if (ids.length > 0) await docker('rm', '-f', ...ids);
+    await d.stop();
+  }
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+});
+
+test('kill -9 estibad with 5 running containers: the running ones survive with contiguous logs, the exited restart=always one is restarted', async () => {
+  const counter = 'i=0; while true; do echo $i; i=$((i+1)); sleep 0.2; done';
+  const names = ['c1', 'c2', 'c3', 'c4'];
+  for (const n of names) await ok('run', '-d', '--name', n, 'busybox', 'sh', '-c', counter);
+  await ok('run', '-d', '--name', 'always', '--restart=always', 'busybox', 'sh', '-c', 'sleep 2; exit 1');
+  const pids = new Map<string, string>();
+  for (const n of names) pids.set(n, (await ok('inspect', '-f', '{{.State.Pid}}', n)).trim());
+  for (const n of names) assert.notEqual(pids.get(n), '0', `${n} has a PID`);
+  const alwaysStarted = (await ok('inspect', '-f', '{{.State.StartedAt}}', 'always')).trim();
+  await sleep(500);
+
+  await d!.kill9();
+  // The restart=always container exits (after 2 s) while the daemon is down.
+  await sleep(3000);
+  d = await startEstibad({ dataRoot, execRoot });
+
+  // Running and reported so, with the same PIDs.
+  const ps = await ok('ps', '--format', '{{.Names}} {{.State}}');
+  for (const n of names) {
+    assert.match(ps, new RegExp(`^${n} running$`, 'm'), `ps lists ${n} as running:\n${ps}`);
+    assert.equal((await ok('inspect', '-f', '{{.State.Status}} {{.State.Pid}}', n)).trim(), `running ${pids.get(n)}`);
+  }
+
+  // The logs keep growing and have every value: no gap across the daemon's absence.
+  await sleep(1000);
+  for (const n of names) {
+    const lines = (await ok('logs', n)).split('\n').filter((l) => l !== '');
+    assert.ok(lines.length >= 20, `${n} logged ${lines.length} lines, expected at least 20 (≈ 5 s at 5/s)`);
+    lines.forEach((l, i) => assert.equal(l, String(i), `${n}: line ${i} is ${l}`));
+  }
+
+  // The restart=always container was restarted (by the daemon, after it came back).
+  let state = '';
+  for (let i = 0; i < 50; i++) {
+    state = (await ok('inspect', '-f', '{{.RestartCount}} {{.State.Status}} {{.State.StartedAt}}', 'always')).trim();
+    const [count, status] = state.split(' ');
+    if (Number(count) >= 1 && status === 'running') break;
+    await sleep(100);
+  }
+  const [count, status, startedAt] = state.split(' ');
+  assert.ok(Number(count) >= 1, `RestartCount ≥ 1: ${state}`);
+  assert.equal(status, 'running', state);
+  assert.notEqual(startedAt, alwaysStarted, 'a new start');
+});
