@@ -15,6 +15,7 @@ import {
   withMounts, withNamespaces, withNoNewPrivileges, withPrivileged, withReadonlyPaths, withResources, withSeccomp, type ResourceOptions, type SpecOpt,
 } from '../oci/spec-opts/index.js';
 import type { ContainerRecord } from '../container/container.js';
+import { extraGroups, runOptionOpts } from './run-options.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -141,6 +142,7 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
   const c = o.container;
   const hc = c.HostConfig;
   const user = await resolveUser(o.rootfs, c.Config.User ?? '');
+  for (const g of extraGroups(hc, await readEtc(o.rootfs, 'group'))) if (!user.additionalGids.includes(g)) user.additionalGids.push(g);
   const security = hc.SecurityOpt ?? [];
   const opts: SpecOpt[] = [
     withDefaultMounts(hc.ShmSize !== undefined && hc.ShmSize > 0 ? { shmSize: hc.ShmSize } : {}),
@@ -152,6 +154,7 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
     withCgroupsPath(c.ID),
     withMounts(o.etcMounts),
     withResources(resourceOptions(hc)),
+    ...runOptionOpts(hc),
   ];
   if (security.some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s))) opts.push(withNoNewPrivileges());
   const unconfined = security.some((s) => /^seccomp[:=]unconfined$/.test(s));

@@ -261,11 +261,20 @@ export class ContainerService {
 
   // ---- create ---------------------------------------------------------------------------
 
-  async create(req: ContainerCreateRequest, opts: { name?: string } = {}): Promise<ContainerCreateResponse> {
+  async create(req: ContainerCreateRequest, opts: { name?: string; platform?: string } = {}): Promise<ContainerCreateResponse> {
     const { store } = this.#o;
     if (typeof req.Image !== 'string' || req.Image === '') throw new InvalidParameter('config cannot be empty in order to create a container');
     const img = this.#o.images.resolve(req.Image);
-    const imgCfg = (await this.#o.images.config(img.id)).config ?? {};
+    const fullCfg = await this.#o.images.config(img.id);
+    if (opts.platform !== undefined) {
+      // moby: a local image of another platform is "not found" for this one (the CLI then tries a pull).
+      const [os = '', arch = '', variant] = opts.platform.split('/');
+      const actual = [fullCfg.os, fullCfg.architecture, ...(fullCfg.variant ? [fullCfg.variant] : [])].join('/');
+      if (os !== fullCfg.os || (arch !== '' && arch !== fullCfg.architecture) || (variant !== undefined && variant !== fullCfg.variant)) {
+        throw new NotFound(`image with reference ${req.Image} was found but does not match the specified platform: wanted ${opts.platform}, actual: ${actual}`);
+      }
+    }
+    const imgCfg = fullCfg.config ?? {};
     const { HostConfig: hostConfigIn, NetworkingConfig: _net, ...userCfg } = req;
     const hc: HostConfig = { ...(hostConfigIn ?? {}) };
     hc.NetworkMode = hc.NetworkMode === undefined || hc.NetworkMode === '' ? 'default' : hc.NetworkMode;

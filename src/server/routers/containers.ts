@@ -18,7 +18,7 @@ export interface LogEntry {
 
 /** What the containers router needs from the engine (implemented by engine/ContainerService). */
 export interface ContainersBackend {
-  create(body: ContainerCreateRequest, opts: { name?: string }): Promise<ContainerCreateResponse>;
+  create(body: ContainerCreateRequest, opts: { name?: string; platform?: string }): Promise<ContainerCreateResponse>;
   start(name: string): Promise<void>;
   stop(name: string, opts: { timeout?: number; signal?: string }): Promise<void>;
   restart(name: string, opts: { timeout?: number; signal?: string }): Promise<void>;
@@ -83,7 +83,8 @@ export function containerRoutes(b: ContainersBackend): Route[] {
           throw new InvalidParameter('config cannot be empty in order to create a container');
         }
         const name = ctx.query.get('name') ?? undefined;
-        writeJson(ctx.res, 201, await b.create(body as ContainerCreateRequest, name ? { name } : {}));
+        const platform = ctx.query.get('platform') || undefined;
+        writeJson(ctx.res, 201, await b.create(body as ContainerCreateRequest, { ...(name ? { name } : {}), ...(platform ? { platform } : {}) }));
       },
     },
     {
