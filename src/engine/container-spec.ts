@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidParameter, isErrno } from '../errdefs/index.js';
 import type { Mount, Spec } from '../oci/runtime-spec.js';
-import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
+import { parseSeccompProfile, type DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import {
   applySpecOpts, defaultSpec, withCapTweaks, withCgroupsPath, withDefaultDevices, withDefaultMounts, withMaskedPaths,
   withMounts, withNamespaces, withNoNewPrivileges, withPrivileged, withReadonlyPaths, withResources, withSeccomp, type ResourceOptions, type SpecOpt,
@@ -130,6 +130,19 @@ export function resourceOptions(hc: ContainerRecord['HostConfig']): ResourceOpti
   return o;
 }
 
+/**
+ * `--security-opt seccomp=…`: `unconfined`, or a profile the CLI has already read from the
+ * user's file and sent as JSON (Docker's format); otherwise the daemon's default profile.
+ */
+export function seccompFor(securityOpts: readonly string[], dflt: DockerSeccompProfile): DockerSeccompProfile | 'unconfined' {
+  const opt = securityOpts.find((s) => /^seccomp[:=]/.test(s));
+  if (opt === undefined) return dflt;
+  const value = opt.slice('seccomp='.length);
+  if (value === 'unconfined') return 'unconfined';
+  if (value === 'builtin' || value === '') return dflt;
+  return parseSeccompProfile(value, 'seccomp profile from --security-opt');
+}
+
 export interface BuildSpecOptions {
   container: ContainerRecord;
   /** The mounted overlay (absolute). */
@@ -157,9 +170,8 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
     ...runOptionOpts(hc),
   ];
   if (security.some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s))) opts.push(withNoNewPrivileges());
-  const unconfined = security.some((s) => /^seccomp[:=]unconfined$/.test(s));
   if (hc.Privileged === true) opts.push(withPrivileged());
-  else opts.push(withSeccomp(unconfined ? 'unconfined' : o.seccomp));
+  else opts.push(withSeccomp(seccompFor(security, o.seccomp)));
   const spec = applySpecOpts(
     defaultSpec({
       rootfs: o.rootfs,

@@ -60,3 +60,16 @@ test('--platform refuses a local image of another platform', async () => {
   const other = await docker('run', '--rm', '--platform', 'linux/arm64', 'busybox', 'true');
   assert.notEqual(other.code, 0);
 });
+
+test('--security-opt seccomp=<profile file> applies that profile', async () => {
+  const profile = join(work, 'no-mkdir.json');
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(
+    profile,
+    JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }),
+  );
+  const denied = await docker('run', '--rm', '--security-opt', `seccomp=${profile}`, 'busybox', 'mkdir', '/tmp/d');
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /Operation not permitted/);
+  assert.equal(await runOut('busybox', 'sh', '-c', 'mkdir /tmp/d && echo made'), 'made\n');
+});
