@@ -4,45 +4,16 @@
  * interactive TTYs driven through a pseudo-terminal (`run -it`, `exec -it`, resize, detach keys),
  * top, stats, pause/unpause, rename, container prune, `ps -s` sizes, and info's counts.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeBusyboxArchive } from '../fixtures/images.js';
-import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
-import { dockerCli, type DockerCliResult } from '../helpers/docker-peer.js';
+import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
+import { dockerCli } from '../helpers/docker-peer.js';
 import { envWithoutDocker, run } from '../helpers/e2e.js';
 import { runInPty } from '../helpers/pty.js';
 
-let d: EstibadProcess;
-let work: string;
-
-const docker = (...args: string[]): Promise<DockerCliResult> => dockerCli(args, { host: d.host, timeoutMs: 60_000 });
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-before(async () => {
-  d = await startEstibad();
-  work = await mkdtemp(join(tmpdir(), 'estiba-containers2-test-'));
-  await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
-  await ok('load', '-i', join(work, 'busybox.tar'));
-});
-
-after(async () => {
-  // Containers outlive the daemon by design: remove them before stopping it.
-  if (d !== undefined) {
-    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await docker('rm', '-f', ...ids);
-    await d.stop();
-    await d.cleanup();
-  }
-  await rm(work, { recursive: true, force: true });
-});
+const s = useBusyboxDaemon('estiba-containers2-test-');
+const { docker, ok } = s;
 
 test('exec: output, exit codes, -e and -w, -d, -i with piped stdin, a missing command, inspect', async () => {
   await ok('run', '-d', '--name', 'web', 'busybox', 'sleep', '1000');
@@ -65,7 +36,7 @@ test('exec: output, exit codes, -e and -w, -d, -i with piped stdin, a missing co
   }
   assert.ok(seen, 'the detached exec created /tmp/x');
 
-  const piped = await dockerCli(['exec', '-i', 'web', 'cat'], { host: d.host, input: 'piped through\n', timeoutMs: 30_000 });
+  const piped = await dockerCli(['exec', '-i', 'web', 'cat'], { host: s.d.host, input: 'piped through\n', timeoutMs: 30_000 });
   assert.deepEqual([piped.code, piped.stdout], [0, 'piped through\n']);
 
   const missing = await docker('exec', 'web', 'nonexistent');
@@ -87,7 +58,7 @@ test('exec: output, exit codes, -e and -w, -d, -i with piped stdin, a missing co
   await ok('rm', '-f', 'web');
 });
 
-const ptyEnv = (): NodeJS.ProcessEnv => ({ ...envWithoutDocker(), DOCKER_HOST: d.host, DOCKER_CONFIG: join(work, 'docker-config'), TERM: 'xterm' });
+const ptyEnv = (): NodeJS.ProcessEnv => ({ ...envWithoutDocker(), DOCKER_HOST: s.d.host, DOCKER_CONFIG: join(s.work, 'docker-config'), TERM: 'xterm' });
 
 test('run -it through a pseudo-terminal: the shell gets the window size, follows resizes, exits with its code', async () => {
   const r = await runInPty(['docker', 'run', '-it', '--name', 'tty1', 'busybox', 'sh'], {
@@ -188,7 +159,7 @@ test('stats: --no-stream prints a sane row; the API gives cgroup numbers, one-sh
 
   const id = (await ok('inspect', '-f', '{{.Id}}', 'busy')).trim();
   const api = async (q: string): Promise<Record<string, unknown>> => {
-    const r = await run('curl', ['-sf', '--unix-socket', d.socket, `http://x/v1.45/containers/${id}/stats?${q}`]);
+    const r = await run('curl', ['-sf', '--unix-socket', s.d.socket, `http://x/v1.45/containers/${id}/stats?${q}`]);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as Record<string, unknown>;
   };

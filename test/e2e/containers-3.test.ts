@@ -3,89 +3,63 @@
  * estibad: `docker cp` both ways (running and stopped containers, symlinks that must not leave
  * the root), diff, export, commit then run the new image, update and port.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readTar, writeBusyboxArchive } from '../fixtures/images.js';
-import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
-import { dockerCli, type DockerCliResult } from '../helpers/docker-peer.js';
+import { readTar } from '../fixtures/images.js';
+import { startEstibad } from '../helpers/estibad.js';
+import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 
-let d: EstibadProcess;
-let work: string;
-
-const docker = (...args: string[]): Promise<DockerCliResult> => dockerCli(args, { host: d.host, timeoutMs: 60_000 });
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-before(async () => {
-  d = await startEstibad();
-  work = await mkdtemp(join(tmpdir(), 'estiba-containers3-test-'));
-  await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
-  await ok('load', '-i', join(work, 'busybox.tar'));
-});
-
-after(async () => {
-  if (d !== undefined) {
-    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await docker('rm', '-f', ...ids);
-    await d.stop();
-    await d.cleanup();
-  }
-  await rm(work, { recursive: true, force: true });
-});
+const s = useBusyboxDaemon('estiba-containers3-test-');
+const { docker, ok } = s;
 
 test('cp: files and directories both ways, on running and stopped containers; missing paths as Docker says', async () => {
   await ok('run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'mkdir -p /data/sub && echo inside > /data/sub/f && ln -s /data/sub /data/link && sleep 1000');
   for (let i = 0; i < 50 && (await docker('exec', 'web', 'sh', '-c', 'test -L /data/link')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
 
   // Out of the container: a file to a new name, a directory to a directory.
-  await ok('cp', 'web:/data/sub/f', join(work, 'f-out'));
-  assert.equal(await readFile(join(work, 'f-out'), 'utf8'), 'inside\n');
-  await ok('cp', 'web:/data', join(work, 'data-out'));
-  assert.equal(await readFile(join(work, 'data-out', 'sub', 'f'), 'utf8'), 'inside\n');
-  assert.equal(await readlink(join(work, 'data-out', 'link')), '/data/sub', 'a symlink is copied as a symlink');
+  await ok('cp', 'web:/data/sub/f', join(s.work, 'f-out'));
+  assert.equal(await readFile(join(s.work, 'f-out'), 'utf8'), 'inside\n');
+  await ok('cp', 'web:/data', join(s.work, 'data-out'));
+  assert.equal(await readFile(join(s.work, 'data-out', 'sub', 'f'), 'utf8'), 'inside\n');
+  assert.equal(await readlink(join(s.work, 'data-out', 'link')), '/data/sub', 'a symlink is copied as a symlink');
   // -L follows it.
-  await ok('cp', '-L', 'web:/data/link', join(work, 'link-followed'));
-  assert.equal(await readFile(join(work, 'link-followed', 'f'), 'utf8'), 'inside\n');
+  await ok('cp', '-L', 'web:/data/link', join(s.work, 'link-followed'));
+  assert.equal(await readFile(join(s.work, 'link-followed', 'f'), 'utf8'), 'inside\n');
 
   // Into the container: a file into a directory, a directory to a new name.
-  await writeFile(join(work, 'hello.txt'), 'hello from the host\n');
-  await ok('cp', join(work, 'hello.txt'), 'web:/tmp/');
+  await writeFile(join(s.work, 'hello.txt'), 'hello from the host\n');
+  await ok('cp', join(s.work, 'hello.txt'), 'web:/tmp/');
   assert.equal(await ok('exec', 'web', 'cat', '/tmp/hello.txt'), 'hello from the host\n');
-  await mkdir(join(work, 'tree', 'deep'), { recursive: true });
-  await writeFile(join(work, 'tree', 'deep', 'x'), 'x\n');
-  await ok('cp', join(work, 'tree'), 'web:/copied');
+  await mkdir(join(s.work, 'tree', 'deep'), { recursive: true });
+  await writeFile(join(s.work, 'tree', 'deep', 'x'), 'x\n');
+  await ok('cp', join(s.work, 'tree'), 'web:/copied');
   assert.equal(await ok('exec', 'web', 'cat', '/copied/deep/x'), 'x\n');
 
-  const missing = await docker('cp', 'web:/nope', join(work, 'nope'));
+  const missing = await docker('cp', 'web:/nope', join(s.work, 'nope'));
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /Error response from daemon: Could not find the file \/nope in container web/);
 
   // Replacing a directory with a file is refused (noOverwriteDirNonDir).
-  await writeFile(join(work, 'sub'), 'not a dir\n');
-  const clash = await docker('cp', join(work, 'sub'), 'web:/data/');
+  await writeFile(join(s.work, 'sub'), 'not a dir\n');
+  const clash = await docker('cp', join(s.work, 'sub'), 'web:/data/');
   assert.equal(clash.code, 1);
   assert.match(clash.stderr, /cannot overwrite directory "\/data\/sub" with non-directory/);
 
   // Stopped: the rootfs is mounted for the copy.
   await ok('stop', '-t', '0', 'web');
-  await ok('cp', 'web:/tmp/hello.txt', join(work, 'hello-back.txt'));
-  assert.equal(await readFile(join(work, 'hello-back.txt'), 'utf8'), 'hello from the host\n');
-  await writeFile(join(work, 'late.txt'), 'late\n');
-  await ok('cp', join(work, 'late.txt'), 'web:/late.txt');
+  await ok('cp', 'web:/tmp/hello.txt', join(s.work, 'hello-back.txt'));
+  assert.equal(await readFile(join(s.work, 'hello-back.txt'), 'utf8'), 'hello from the host\n');
+  await writeFile(join(s.work, 'late.txt'), 'late\n');
+  await ok('cp', join(s.work, 'late.txt'), 'web:/late.txt');
   await ok('start', 'web');
   assert.equal(await ok('exec', 'web', 'cat', '/late.txt'), 'late\n');
   await ok('rm', '-f', 'web');
 });
 
 test('cp: a symlink in the container cannot lead outside its root', async () => {
-  const secret = join(work, 'host-secret');
+  const secret = join(s.work, 'host-secret');
   await mkdir(secret, { recursive: true });
   await writeFile(join(secret, 'passwd'), 'host only\n');
   await ok('create', '--name', 'evil', 'busybox', 'true');
@@ -94,13 +68,13 @@ test('cp: a symlink in the container cannot lead outside its root', async () => 
   await symlink(secret, join(upper, 'abs'));
   await symlink(`../../../../../../../../..${secret}`, join(upper, 'rel'));
   for (const link of ['abs', 'rel']) {
-    const r = await docker('cp', `evil:/${link}/passwd`, join(work, `leak-${link}`));
+    const r = await docker('cp', `evil:/${link}/passwd`, join(s.work, `leak-${link}`));
     assert.equal(r.code, 1, `cp through /${link} must not reach the host`);
     assert.match(r.stderr, /Could not find the file/);
   }
   // Writing through them lands inside the container.
-  await writeFile(join(work, 'planted'), 'planted\n');
-  const put = await docker('cp', join(work, 'planted'), 'evil:/abs/');
+  await writeFile(join(s.work, 'planted'), 'planted\n');
+  const put = await docker('cp', join(s.work, 'planted'), 'evil:/abs/');
   assert.notEqual(put.code, 0, 'the in-root target of /abs does not exist');
   await assert.rejects(readFile(join(secret, 'planted')));
   await ok('rm', 'evil');
@@ -114,8 +88,8 @@ test('diff lists A/C/D; export is a tar of the merged rootfs', async () => {
   await ok('create', '--name', 'pristine', 'busybox', 'true');
   assert.equal(await ok('diff', 'pristine'), '', 'a new container changed nothing');
 
-  await ok('export', '-o', join(work, 'changer.tar'), 'changer');
-  const names = (await readTar(await readFile(join(work, 'changer.tar')))).map((e) => e.header.name);
+  await ok('export', '-o', join(s.work, 'changer.tar'), 'changer');
+  const names = (await readTar(await readFile(join(s.work, 'changer.tar')))).map((e) => e.header.name);
   assert.ok(names.includes('tmp/new'), names.slice(0, 20).join(' '));
   assert.ok(names.includes('bin/busybox'));
   assert.ok(!names.includes('bin/ls'), 'a deleted file is not exported');
@@ -225,9 +199,9 @@ test('restart policies: on-failure:N with back-off, always, stop wins, restart e
 
   // The daemon goes away; dies-later exits meanwhile. On start-up it is restarted, and so is the
   // stopped always container (Docker's rule); the stopped unless-stopped one is not.
-  await d.stop();
+  await s.d.stop();
   await new Promise((r) => setTimeout(r, 2500));
-  d = await startEstibad({ dataRoot: d.dataRoot, execRoot: d.execRoot });
+  s.d = await startEstibad({ dataRoot: s.d.dataRoot, execRoot: s.d.execRoot });
   await until('dies-later to run again', async () => (await state('dies-later')).startsWith('running'));
   assert.ok(Number((await state('dies-later')).split(' ')[1]) >= 1);
   await until('forever to run again', async () => (await state('forever')).startsWith('running'));

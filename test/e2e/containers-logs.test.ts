@@ -3,42 +3,14 @@
  * max-file (bounded by default), `docker logs` across rotated files with --tail, -t, --since and
  * --until, and `--log-driver none`.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { writeBusyboxArchive } from '../fixtures/images.js';
-import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
-import { dockerCli, type DockerCliResult } from '../helpers/docker-peer.js';
+import { readdir } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 
-let d: EstibadProcess;
-let work: string;
-
-const docker = (...args: string[]): Promise<DockerCliResult> => dockerCli(args, { host: d.host, timeoutMs: 60_000 });
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-before(async () => {
-  d = await startEstibad();
-  work = await mkdtemp(join(tmpdir(), 'estiba-logs-e2e-'));
-  await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
-  await ok('load', '-i', join(work, 'busybox.tar'));
-});
-
-after(async () => {
-  if (d !== undefined) {
-    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await docker('rm', '-f', ...ids);
-    await d.stop();
-    await d.cleanup();
-  }
-  await rm(work, { recursive: true, force: true });
-});
+const s = useBusyboxDaemon('estiba-logs-e2e-');
+const { docker, ok } = s;
 
 test('json-file is the default driver, bounded by default (max-size 10m, max-file 3)', async () => {
   await ok('create', '--name', 'logs-default', 'busybox', 'true');

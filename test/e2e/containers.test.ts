@@ -4,43 +4,14 @@
  * the rmi conflict, error texts and exit codes, --runtime crun, and a daemon killed with -9 and
  * restarted while containers run.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeBusyboxArchive } from '../fixtures/images.js';
-import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
-import { dockerCli, type DockerCliResult } from '../helpers/docker-peer.js';
+import { startEstibad } from '../helpers/estibad.js';
+import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
+import { dockerCli } from '../helpers/docker-peer.js';
 
-let d: EstibadProcess;
-let work: string;
-
-const docker = (...args: string[]): Promise<DockerCliResult> => dockerCli(args, { host: d.host, timeoutMs: 60_000 });
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-before(async () => {
-  d = await startEstibad();
-  work = await mkdtemp(join(tmpdir(), 'estiba-containers-test-'));
-  await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
-  await ok('load', '-i', join(work, 'busybox.tar'));
-});
-
-after(async () => {
-  // Containers outlive the daemon by design: remove them before stopping it.
-  if (d !== undefined) {
-    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await docker('rm', '-f', ...ids);
-    await d.stop();
-    await d.cleanup();
-  }
-  await rm(work, { recursive: true, force: true });
-});
+const s = useBusyboxDaemon('estiba-containers-test-');
+const { docker, ok } = s;
 
 test('docker run --rm busybox echo hello prints hello, exits 0 and leaves no container', async () => {
   const r = await docker('run', '--rm', 'busybox', 'echo', 'hello');
@@ -206,9 +177,9 @@ test('a daemon killed with -9 and restarted finds running containers running and
   await ok('run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'echo before; sleep 1000');
   await ok('run', '-d', '--name', 'quitter', 'busybox', 'sh', '-c', 'sleep 1; exit 7');
   const pid = (await ok('inspect', '-f', '{{.State.Pid}}', 'survivor')).trim();
-  await d.kill9();
+  await s.d.kill9();
   await new Promise((r) => setTimeout(r, 2000));
-  d = await startEstibad({ dataRoot: d.dataRoot, execRoot: d.execRoot });
+  s.d = await startEstibad({ dataRoot: s.d.dataRoot, execRoot: s.d.execRoot });
   assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.Pid}}', 'survivor'), `running ${pid}\n`);
   assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'quitter'), 'exited 7\n');
   assert.equal(await ok('logs', 'survivor'), 'before\n');
@@ -219,7 +190,7 @@ test('a daemon killed with -9 and restarted finds running containers running and
 });
 
 test('run -i passes stdin; start -a runs an exited container again attached; restart', async () => {
-  const piped = await dockerCli(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; exit 4'], { host: d.host, input: 'piped\n' });
+  const piped = await dockerCli(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; exit 4'], { host: s.d.host, input: 'piped\n' });
   assert.deepEqual([piped.code, piped.stdout], [4, 'piped\n']);
   assert.equal(await ok('run', '--name', 'again', 'busybox', 'echo', 'again'), 'again\n');
   assert.equal(await ok('start', '-a', 'again'), 'again\n');
