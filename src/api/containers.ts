@@ -169,3 +169,18 @@ export interface ContainerWaitResponse {
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** The body of `POST /containers/{id}/exec` (swagger ExecConfig). */
+export interface ExecConfig {
+  Cmd?: string[] | null;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Privileged?: boolean;
+  DetachKeys?: string;
+  ConsoleSize?: [number, number] | null;
+}

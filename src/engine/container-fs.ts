@@ -13,6 +13,7 @@ import type { RootfsPaths } from '../container/rootfs.js';
 import { InvalidParameter, NotFound } from '../errdefs/index.js';
 import type { ContainerConfig } from '../oci/image.js';
 import type { Digest } from '../util/digest.js';
+import type { CommitOptions as ImageCommitOptions } from '../image/service.js';
 import { resolveUser } from './container-spec.js';
 import { extractInRoot, lstatOrUndefined, packTree, statInRoot, type PathStat } from './rootfs-archive.js';
 import { packLayer, upperChanges } from './rootfs-changes.js';
@@ -24,19 +25,7 @@ export interface ContainerFsContainers {
 }
 
 export interface ContainerFsImages {
-  commit(o: {
-    parent: Digest;
-    layer: (out: Writable) => Promise<void>;
-    config: ContainerConfig;
-    containerId: string;
-    containerConfig: ContainerConfig;
-    repo?: string;
-    tag?: string;
-    comment?: string;
-    author?: string;
-    changes?: string[];
-    createdBy?: string;
-  }): Promise<Digest>;
+  commit(o: ImageCommitOptions): Promise<Digest>;
 }
 
 export interface CommitOptions {

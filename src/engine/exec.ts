@@ -25,23 +25,9 @@ import type { Process, Spec } from '../oci/runtime-spec.js';
 import { grantableCapabilities } from '../oci/spec-opts/capabilities.js';
 import { ExecStartError, execPaths, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
 import type { Logger } from '../util/logger.js';
+import type { ExecConfig } from '../api/containers.js';
 import { containerEnv, resolveUser } from './container-spec.js';
 import { pumpSession } from './stdio-pump.js';
-
-/** The body of `POST /containers/{id}/exec` (swagger ExecConfig). */
-export interface ExecCreateRequest {
-  Cmd?: string[] | null;
-  Env?: string[] | null;
-  WorkingDir?: string;
-  User?: string;
-  Tty?: boolean;
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  Privileged?: boolean;
-  DetachKeys?: string;
-  ConsoleSize?: [number, number] | null;
-}
 
 /** `GET /exec/{id}/json` (swagger ExecInspectResponse). */
 export interface ExecInspect {
@@ -75,7 +61,7 @@ export interface ExecServiceOptions {
 interface ExecRecord {
   id: string;
   containerId: string;
-  config: ExecCreateRequest;
+  config: ExecConfig;
   running: boolean;
   exitCode: number | null;
   pid: number;
@@ -117,7 +103,7 @@ export class ExecService {
     return e;
   }
 
-  create(ref: string, req: ExecCreateRequest): { Id: string } {
+  create(ref: string, req: ExecConfig): { Id: string } {
     const { container } = this.#o.containers.execTarget(ref);
     if (!Array.isArray(req.Cmd) || req.Cmd.length === 0) throw new InvalidParameter('No exec command specified');
     if (req.WorkingDir !== undefined && req.WorkingDir !== '' && !req.WorkingDir.startsWith('/')) {

@@ -39,6 +39,21 @@ export interface ImageUsage {
 
 export type ImageEventSink = (action: string, imageId: string, attributes: Record<string, string>) => void;
 
+/** What `docker commit` gives the image service (see ImageService.commit). */
+export interface CommitOptions {
+  parent: Digest;
+  layer: (out: Writable) => Promise<void>;
+  config: ContainerConfig;
+  containerId: string;
+  containerConfig: ContainerConfig;
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  changes?: string[];
+  createdBy?: string;
+}
+
 export interface ImageServiceOptions {
   content: ContentStore;
   layers: LayerStore;
@@ -662,19 +677,7 @@ export class ImageService {
    * `layer` produces it into the stream it is given) and `config` with `changes` applied. An
    * empty layer adds a history entry only, as in Docker. Held from GC like load and import.
    */
-  async commit(opts: {
-    parent: Digest;
-    layer: (out: Writable) => Promise<void>;
-    config: ContainerConfig;
-    containerId: string;
-    containerConfig: ContainerConfig;
-    repo?: string;
-    tag?: string;
-    comment?: string;
-    author?: string;
-    changes?: string[];
-    createdBy?: string;
-  }): Promise<Digest> {
+  async commit(opts: CommitOptions): Promise<Digest> {
     const target = opts.repo ? parseTagTarget(opts.repo, opts.tag) : undefined;
     const config = applyChanges(opts.config, opts.changes ?? []);
     return this.#writingUnreferenced(async () => {

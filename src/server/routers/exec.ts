@@ -6,26 +6,13 @@ import type { Duplex } from 'node:stream';
 import { InvalidParameter, messageOf } from '../../errdefs/index.js';
 import { readJsonBody, writeJson } from '../body.js';
 import type { Route } from '../context.js';
+import type { ExecConfig } from '../../api/containers.js';
 import { versionAtLeast } from '../version.js';
 import { resizeSize } from './containers.js';
 
-export interface ExecCreateBody {
-  Cmd?: string[] | null;
-  Env?: string[] | null;
-  WorkingDir?: string;
-  User?: string;
-  Tty?: boolean;
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  Privileged?: boolean;
-  DetachKeys?: string;
-  ConsoleSize?: [number, number] | null;
-}
-
 /** What the exec router needs from the engine (implemented by engine/ExecService). */
 export interface ExecBackend {
-  create(container: string, body: ExecCreateBody): { Id: string };
+  create(container: string, body: ExecConfig): { Id: string };
   inspect(id: string): unknown;
   /** Throws NotFound/Conflict before anything runs; says whether the output is raw (TTY). */
   prepareStart(id: string, o: { tty?: boolean }): { tty: boolean };
@@ -41,7 +28,7 @@ function objectBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-function parseCreate(raw: unknown): ExecCreateBody {
+function parseCreate(raw: unknown): ExecConfig {
   const b = objectBody(raw);
   const str = (k: string): string | undefined => {
     const v = b[k];
@@ -61,7 +48,7 @@ function parseCreate(raw: unknown): ExecCreateBody {
     if (!isStringArray(v)) throw new InvalidParameter(`invalid ${k}: expected a list of strings`);
     return v;
   };
-  const out: ExecCreateBody = {};
+  const out: ExecConfig = {};
   const cmd = list('Cmd');
   const env = list('Env');
   if (cmd !== undefined) out.Cmd = cmd;
