@@ -1,3 +1,4 @@
+import { isErrno } from '../../errdefs/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Spec } from '../runtime-spec.js';
 import { linuxOf } from './spec-opt.js';
@@ -31,13 +32,21 @@ export const DEFAULT_READONLY_PATHS: readonly string[] = [
  * has one (GHSA-6fw5-f8r9-fgfm). Computed from the host, like Docker does once per daemon.
  */
 export function hostThermalThrottlePaths(): string[] {
+  // The host's CPUs do not change under a running daemon: every container start reuses this.
+  thermalPaths ??= scanThermalThrottlePaths();
+  return [...thermalPaths];
+}
+
+let thermalPaths: string[] | undefined;
+
+function scanThermalThrottlePaths(): string[] {
   let possible: string;
   try {
     possible = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
   } catch (err) {
     // No sysfs CPU list (unusual sandboxes): nothing extra to mask.
-    void err;
-    return [];
+    if (isErrno(err, 'ENOENT', 'EACCES')) return [];
+    throw err;
   }
   const out: string[] = [];
   for (const part of possible.split(',')) {
