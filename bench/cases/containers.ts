@@ -43,49 +43,65 @@ export const psA200: Benchmark = {
 
 /** 200 MiB of `a` with no newline: both engines split it into partial entries (16 KiB json-file, 8 KiB k8s-file). */
 const WRITE_200MB = ['sh', '-c', "head -c 209715200 /dev/zero | tr '\\0' a"];
+/** 200 MiB of 80-byte lines (2.6 million log entries): the per-line cost of each engine's logging. */
+const WRITE_200MB_LINES = ['sh', '-c', "yes 'the quick brown fox jumps over the lazy dog 0123456789 the quick brown fox jump' | head -c 209715200"];
 /** Unbounded on both sides (max-size far above 200 MB), so the read-back has the same 200 MB to read. */
 const LOG_OPTS = ['--log-opt', 'max-size=1g', '--network', 'none', '--label', 'estiba-bench=logs'];
 
+interface LogWorkload { suffix: string; what: string; writer: string[] }
+const NO_NEWLINES: LogWorkload = { suffix: '', what: '200 MiB to stdout (no newlines)', writer: WRITE_200MB };
+const LINES: LogWorkload = { suffix: '-lines', what: '200 MiB of 80-byte lines to stdout', writer: WRITE_200MB_LINES };
+
 /** A container writing 200 MB to stdout, from `docker run -d` until `docker wait` returns. */
-export const stdout200mb: Benchmark = {
-  name: 'stdout-200mb',
-  description: '`docker run -d` of a container writing 200 MiB to stdout, then `docker wait`: wall time until it exited (the log written)',
-  runs: 3,
-  settle: true,
-  setup: withBusybox,
-  async run(side, ctx) {
-    const t = targetOf(ctx, side);
-    const t0 = performance.now();
-    const id = (await t.docker(['run', '-d', ...LOG_OPTS, 'busybox', ...WRITE_200MB])).stdout.trim();
-    const code = (await t.docker(['wait', id])).stdout.trim();
-    const seconds = (performance.now() - t0) / 1000;
-    if (code !== '0') throw new Error(`the writer exited ${code}`);
-    await t.docker(['rm', '-f', id]);
-    return seconds;
-  },
-};
+function stdoutCase(w: LogWorkload): Benchmark {
+  return {
+    name: `stdout-200mb${w.suffix}`,
+    description: `\`docker run -d\` of a container writing ${w.what}, then \`docker wait\`: wall time until it exited (the log written)`,
+    runs: 3,
+    settle: true,
+    setup: withBusybox,
+    async run(side, ctx) {
+      const t = targetOf(ctx, side);
+      const t0 = performance.now();
+      const id = (await t.docker(['run', '-d', ...LOG_OPTS, 'busybox', ...w.writer])).stdout.trim();
+      const code = (await t.docker(['wait', id])).stdout.trim();
+      const seconds = (performance.now() - t0) / 1000;
+      if (code !== '0') throw new Error(`the writer exited ${code}`);
+      await t.docker(['rm', '-f', id]);
+      return seconds;
+    },
+  };
+}
 
 /** `docker logs` of that container's 200 MB log, to /dev/null. */
-export const logs200mb: Benchmark = {
-  name: 'logs-200mb',
-  description: '`docker logs` of a container that wrote 200 MiB to stdout (written once, untimed), output to /dev/null',
-  runs: 3,
-  settle: true,
-  async setup(side, ctx) {
-    await withBusybox(side, ctx);
-    const t = targetOf(ctx, side);
-    await t.docker(['rm', '-f', 'bench-logs-200mb'], { allowFail: true });
-    await t.docker(['run', '-d', '--name', 'bench-logs-200mb', ...LOG_OPTS, 'busybox', ...WRITE_200MB]);
-    await t.docker(['wait', 'bench-logs-200mb']);
-  },
-  async run(side, ctx) {
-    const r = await targetOf(ctx, side).docker(['logs', 'bench-logs-200mb'], { discardStdout: true });
-    return r.seconds;
-  },
-  async teardown(side, ctx) {
-    await targetOf(ctx, side).docker(['rm', '-f', 'bench-logs-200mb']);
-  },
-};
+function logsCase(w: LogWorkload): Benchmark {
+  const name = `bench-logs-200mb${w.suffix}`;
+  return {
+    name: `logs-200mb${w.suffix}`,
+    description: `\`docker logs\` of a container that wrote ${w.what} (written once, untimed), output to /dev/null`,
+    runs: 3,
+    settle: true,
+    async setup(side, ctx) {
+      await withBusybox(side, ctx);
+      const t = targetOf(ctx, side);
+      await t.docker(['rm', '-f', name], { allowFail: true });
+      await t.docker(['run', '-d', '--name', name, ...LOG_OPTS, 'busybox', ...w.writer]);
+      await t.docker(['wait', name]);
+    },
+    async run(side, ctx) {
+      const r = await targetOf(ctx, side).docker(['logs', name], { discardStdout: true });
+      return r.seconds;
+    },
+    async teardown(side, ctx) {
+      await targetOf(ctx, side).docker(['rm', '-f', name]);
+    },
+  };
+}
+
+export const stdout200mb = stdoutCase(NO_NEWLINES);
+export const logs200mb = logsCase(NO_NEWLINES);
+export const stdout200mbLines = stdoutCase(LINES);
+export const logs200mbLines = logsCase(LINES);
 
 /** The per-container monitors of these containers: conmon (`-c <id>`) or containerd-shim (`-id <id>`). */
 async function monitorPids(ids: ReadonlySet<string>): Promise<number[]> {

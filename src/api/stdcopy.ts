@@ -22,6 +22,43 @@ export function stdcopyFrame(stream: StdStream, payload: Uint8Array): Buffer {
   return Buffer.concat(parts);
 }
 
+/** A payload for {@link stdcopyFrames}; `prefix` (ASCII, e.g. a log timestamp) goes before it in the same frame. */
+export interface FramePart {
+  stream: StdStream;
+  prefix?: string;
+  payload: Uint8Array;
+}
+
+/**
+ * Many payloads framed into one buffer (or, with `raw`, for a TTY, just concatenated): one
+ * allocation per batch instead of two per payload, the hot path of `logs` on line-per-entry output.
+ */
+export function stdcopyFrames(parts: readonly FramePart[], raw = false): Buffer {
+  let size = 0;
+  for (const p of parts) {
+    const n = (p.prefix?.length ?? 0) + p.payload.length;
+    if (n > MAX_FRAME && !raw) return Buffer.concat(parts.map((q) => stdcopyFrame(q.stream, q.prefix === undefined ? q.payload : Buffer.concat([Buffer.from(q.prefix, 'latin1'), q.payload]))));
+    size += n + (raw ? 0 : 8);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (const p of parts) {
+    const n = (p.prefix?.length ?? 0) + p.payload.length;
+    if (!raw) {
+      out[off] = p.stream;
+      out[off + 1] = 0;
+      out[off + 2] = 0;
+      out[off + 3] = 0;
+      out.writeUInt32BE(n, off + 4);
+      off += 8;
+    }
+    if (p.prefix !== undefined) off += out.write(p.prefix, off, 'latin1');
+    out.set(p.payload, off);
+    off += p.payload.length;
+  }
+  return out;
+}
+
 /** Splits a multiplexed byte stream back into frames; keeps a partial frame until the rest arrives. */
 export class StdcopyDecoder {
   #buf: Buffer = Buffer.alloc(0);

@@ -69,9 +69,11 @@ export class K8sLogDecoder {
     const sp = buf.indexOf(SP, start);
     // `<ts> stdout F ` is 10 bytes after the timestamp; `F` entries may end right after the tag.
     if (sp < 0 || sp + 9 > nl || buf[sp + 7] !== SP) return undefined;
+    // `stdout` / `stderr`: compared as bytes, this runs once per log line.
     let stream: 'stdout' | 'stderr';
-    if (buf.toString('latin1', sp + 1, sp + 7) === 'stdout') stream = 'stdout';
-    else if (buf.toString('latin1', sp + 1, sp + 7) === 'stderr') stream = 'stderr';
+    if (buf[sp + 1] !== 0x73 /* s */ || buf[sp + 2] !== 0x74 /* t */ || buf[sp + 3] !== 0x64 /* d */) return undefined;
+    if (buf[sp + 4] === 0x6f /* o */ && buf[sp + 5] === 0x75 /* u */ && buf[sp + 6] === 0x74 /* t */) stream = 'stdout';
+    else if (buf[sp + 4] === 0x65 /* e */ && buf[sp + 5] === 0x72 /* r */ && buf[sp + 6] === 0x72 /* r */) stream = 'stderr';
     else return undefined;
     const tag = buf[sp + 8];
     if (tag !== 0x46 /* F */ && tag !== 0x50 /* P */) return undefined;

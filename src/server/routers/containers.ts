@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, WaitCondition,
 } from '../../api/containers.js';
-import { stdcopyFrame, StdStream } from '../../api/stdcopy.js';
+import { stdcopyFrames, StdStream } from '../../api/stdcopy.js';
 import type { Filters } from '../../api/types.js';
 import { parseFilters } from '../../api/filters.js';
 import { InvalidParameter } from '../../errdefs/index.js';
@@ -257,12 +257,12 @@ export function containerRoutes(b: ContainersBackend): Route[] {
         ctx.res.flushHeaders();
         for await (const batch of messages) {
           if (batch.length === 0) continue;
-          const parts: Buffer[] = [];
-          for (const m of batch) {
-            const line = timestamps ? Buffer.concat([Buffer.from(`${m.timestamp} `), m.line]) : m.line;
-            parts.push(tty ? line : stdcopyFrame(m.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, line));
-          }
-          await writeChunk(ctx.res, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+          const parts = batch.map((m) => ({
+            stream: m.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr,
+            payload: m.line,
+            ...(timestamps ? { prefix: `${m.timestamp} ` } : {}),
+          }));
+          await writeChunk(ctx.res, stdcopyFrames(parts, tty));
           if (ctx.signal.aborted) break;
         }
         ctx.res.end();
