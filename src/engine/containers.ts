@@ -39,6 +39,7 @@ import type { ImageConfig } from '../oci/image.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import { withResources } from '../oci/spec-opts/index.js';
+import { SeccompBpfCache } from '../runtime/seccomp-bpf-cache.js';
 import { conmonPaths, isConmonAlive, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
 import type { Digest } from '../util/digest.js';
 import type { Logger } from '../util/logger.js';
@@ -159,6 +160,7 @@ export class ContainerService {
   readonly #live = new Map<string, Live>();
   readonly #prepared = new Set<string>();
   readonly #stats = new StatsCollector();
+  readonly #bpf = new SeccompBpfCache();
   /** Restart policy back-off per container (ms; Docker's restartmanager) and pending restarts. */
   readonly #backoff = new Map<string, number>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
@@ -391,15 +393,20 @@ export class ContainerService {
       await mountRootfs(rp, [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
       let created;
       const abortAttach = new AbortController();
+      let bpf: ReturnType<SeccompBpfCache['prepare']>;
       try {
         const spec = await buildSpec({ container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c), seccomp: await this.#o.seccompProfile() });
+        bpf = this.#bpf.prepare(spec, conmon.runtime);
         await mkdir(paths.bundle, { recursive: true, mode: 0o700 });
         await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
         await rm(paths.exitFile, { force: true });
         await rm(paths.attachSocket, { force: true });
-        await conmon.runtime.delete(c.ID, { force: true }).catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
+        // State left by an earlier run that was never deleted (a crash): only then exec the runtime.
+        if (existsSync(join(conmon.runtime.root, c.ID))) {
+          await conmon.runtime.delete(c.ID, { force: true }).catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+          });
+        }
         // Clients that attached before start get every byte: their bridges start now (the
         // interpreter's start-up overlaps conmon's create) and connect before the process runs.
         const pending = this.#liveOf(c.ID).pendingAttach.splice(0);
@@ -417,6 +424,9 @@ export class ContainerService {
           leaveStdinOpen: !(c.Config.StdinOnce === true && c.Config.Tty !== true),
         });
         const t1 = performance.now();
+        if (bpf?.hit === false) {
+          await this.#bpf.learn(bpf.key, conmon.runtime, c.ID).catch((err: unknown) => this.#o.logger.warn('keeping the compiled seccomp filter', { id: c.ID, err: messageOf(err) }));
+        }
         await Promise.all(attaching);
         const t2 = performance.now();
         await conmon.start(c.ID);
@@ -469,10 +479,13 @@ export class ContainerService {
       this.#rotator.unwatch(id);
       this.#health.stop(id);
       if (c.State.Health !== undefined) c.State.Health = { ...c.State.Health, Status: 'unhealthy' };
-      await this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
-        if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
-      });
-      await unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) }));
+      // The container's processes are gone: its runtime state and its rootfs mount are independent.
+      await Promise.all([
+        this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
+          if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
+        }),
+        unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) })),
+      ]);
       setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
       await this.#o.store.save(c);
       this.#emit(c, 'die', { exitCode: String(code) });

@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBusyboxArchive } from '../fixtures/images.js';
@@ -97,4 +97,30 @@ test('--read-only: the root filesystem refuses writes; /tmp only with --tmpfs', 
   assert.match(ro.stderr, /Read-only file system/);
   const rw = await sh([], 'touch /x && echo ok');
   assert.equal(rw.stdout, 'ok\n');
+});
+
+test('--runtime crun: a filter compiled once is reused (run.oci.seccomp_bpf_data) and each profile keeps its own', async () => {
+  const denyMkdir = join(work, 'deny-mkdir.json');
+  const denyRmdir = join(work, 'deny-rmdir.json');
+  await writeFile(denyMkdir, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+  await writeFile(denyRmdir, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['rmdir'], action: 'SCMP_ACT_ERRNO' }] }));
+  const probe = 'mkdir /a 2>/dev/null && echo mkdir-ok; mkdir -p /b && rmdir /b 2>/dev/null && echo rmdir-ok; true';
+  // Twice each, interleaved: the second run of a profile loads the program the first compiled.
+  for (const [profile, want] of [[denyMkdir, ''], [denyRmdir, 'mkdir-ok\n'], [denyMkdir, ''], [denyRmdir, 'mkdir-ok\n']] as const) {
+    const r = await sh(['--runtime', 'crun', '--security-opt', `seccomp=${profile}`], probe);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, want, profile);
+  }
+  // The default profile, cached, still blocks what it blocks and keeps the filter on.
+  await sh(['--runtime', 'crun'], 'true');
+  const id = (await docker('run', '-d', '--runtime', 'crun', 'busybox', 'sleep', '30')).stdout.trim();
+  try {
+    const spec = JSON.parse(await readFile(join(d.execRoot, 'containers', id, 'config.json'), 'utf8')) as { annotations?: Record<string, string> };
+    assert.ok((spec.annotations?.['run.oci.seccomp_bpf_data'] ?? '').length > 0, 'the cached filter went to crun');
+    const st = await docker('exec', id, 'sh', '-c', 'grep Seccomp: /proc/self/status; mount -t tmpfs x /tmp 2>&1; true');
+    assert.match(st.stdout, /Seccomp:\s+2/);
+    assert.match(st.stdout, /denied|not permitted/i);
+  } finally {
+    await docker('rm', '-f', id);
+  }
 });
