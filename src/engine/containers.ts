@@ -314,7 +314,7 @@ export class ContainerService {
     if (cfg.Volumes === undefined && imgCfg.Volumes !== undefined) cfg.Volumes = imgCfg.Volumes;
     const health = mergeHealthcheck(cfg.Healthcheck, imgCfg.Healthcheck);
     if (health !== undefined) cfg.Healthcheck = health;
-    for (const [k, min] of [['Interval', 1e6], ['Timeout', 1e6], ['StartPeriod', 1e6]] as const) {
+    for (const [k, min] of [['Interval', 1e6], ['Timeout', 1e6], ['StartPeriod', 1e6], ['StartInterval', 1e6]] as const) {
       const v = health?.[k];
       if (v !== undefined && v !== 0 && v < min) throw new InvalidParameter(`${k} in Healthcheck cannot be less than 1ms`);
     }
@@ -796,14 +796,25 @@ export class ContainerService {
   list(opts: { all?: boolean; limit?: number; filters?: Filters } = {}): ContainerSummary[] {
     const filters = opts.filters ?? new Map<string, string[]>();
     for (const k of filters.keys()) {
-      if (!['status', 'name', 'id', 'label', 'ancestor', 'exited'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
+      if (!LIST_FILTERS.includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
     }
+    for (const v of filters.get('status') ?? []) {
+      if (!CONTAINER_STATES.includes(v)) throw new InvalidParameter(`invalid filter 'status=${v}'`);
+    }
+    for (const v of filters.get('health') ?? []) {
+      if (!HEALTH_STATES.includes(v)) throw new InvalidParameter(`unrecognized filter value for health: ${v}`);
+    }
+    // before/since name containers (moby: the newest `before` and the oldest `since` bound the list).
+    const created = (refs: string[] | undefined): number[] => (refs ?? []).map((r) => Date.parse(this.#o.store.get(r).Created));
+    const before = created(filters.get('before'));
+    const since = created(filters.get('since'));
     let all = opts.all === true || (opts.limit !== undefined && opts.limit > 0);
-    if (filters.has('status') || filters.has('exited')) all = true;
+    if (filters.has('status') || filters.has('exited') || before.length > 0 || since.length > 0) all = true;
     let list = this.#o.store
       .list()
       .filter((c) => all || isRunning(c) || c.State.Status === 'restarting')
       .filter((c) => matchFilters(c, filters))
+      .filter((c) => before.every((t) => Date.parse(c.Created) < t) && since.every((t) => Date.parse(c.Created) > t))
       .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || b.ID.localeCompare(a.ID));
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
     return list.map((c) => ({
@@ -1121,6 +1132,10 @@ function shouldRestartAtStartup(c: ContainerRecord): boolean {
   return c.HasBeenManuallyStopped !== true && policyWantsRestart(c, c.State.ExitCode);
 }
 
+const LIST_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'health', 'before', 'since'];
+const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
+const HEALTH_STATES = ['starting', 'healthy', 'unhealthy', 'none'];
+
 function matchFilters(c: ContainerRecord, f: Filters): boolean {
   const any = (key: string, pred: (v: string) => boolean): boolean => {
     const vals = f.get(key);
@@ -1131,6 +1146,7 @@ function matchFilters(c: ContainerRecord, f: Filters): boolean {
     any('name', (v) => new RegExp(v).test(c.Name)) &&
     any('id', (v) => c.ID.startsWith(v)) &&
     any('exited', (v) => c.State.Status === 'exited' && String(c.State.ExitCode) === v) &&
+    any('health', (v) => (c.State.Health?.Status ?? 'none') === v) &&
     any('ancestor', (v) => c.Config.Image === v || c.Image === v || c.Image === `sha256:${v}`) &&
     any('label', (v) => {
       const [k, val] = v.split('=');

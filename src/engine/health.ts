@@ -16,6 +16,7 @@ import type { Logger } from '../util/logger.js';
 
 export const DEFAULT_INTERVAL_MS = 30_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_START_INTERVAL_MS = 5_000;
 export const DEFAULT_RETRIES = 3;
 const MAX_LOG_ENTRIES = 5;
 const MAX_OUTPUT = 4096;
@@ -29,7 +30,7 @@ export function mergeHealthcheck(user: HealthConfig | undefined | null, image: H
   if (image === undefined || image === null) return user;
   const out: HealthConfig = { ...user };
   if (out.Test === undefined || out.Test.length === 0) out.Test = image.Test;
-  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) {
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) {
     if ((out[k] ?? 0) === 0 && image[k] !== undefined) out[k] = image[k];
   }
   return out;
@@ -108,6 +109,7 @@ export class HealthMonitor {
     const interval = nsToMs(cfg?.Interval, DEFAULT_INTERVAL_MS);
     const timeout = nsToMs(cfg?.Timeout, DEFAULT_TIMEOUT_MS);
     const startPeriod = nsToMs(cfg?.StartPeriod, 0);
+    const startInterval = nsToMs(cfg?.StartInterval, DEFAULT_START_INTERVAL_MS);
     const retries = cfg?.Retries !== undefined && cfg.Retries > 0 ? cfg.Retries : DEFAULT_RETRIES;
     const alive = (): boolean => this.#runs.get(c.ID)?.gen === run.gen;
     const tick = async (): Promise<void> => {
@@ -128,9 +130,16 @@ export class HealthMonitor {
         await this.#o.save(cur).catch((err: unknown) => this.#o.logger.warn('saving health state', { id: c.ID, err: messageOf(err) }));
         if (changed) this.#o.emit(cur, `health_status: ${cur.State.Health.Status}`);
       }
-      if (alive()) run.timer = setTimeout(() => void tick(), interval).unref();
+      if (alive()) run.timer = setTimeout(() => void tick(), nextDelay()).unref();
     };
-    run.timer = setTimeout(() => void tick(), interval).unref();
+    // moby: StartInterval while in the start period and still starting, Interval otherwise.
+    const nextDelay = (): number => {
+      const cur = this.#o.find(c.ID);
+      if (cur === undefined || startPeriod === 0) return interval;
+      const inStartPeriod = this.#o.now().getTime() - Date.parse(cur.State.StartedAt) < startPeriod;
+      return inStartPeriod && cur.State.Health?.Status === 'starting' ? startInterval : interval;
+    };
+    run.timer = setTimeout(() => void tick(), nextDelay()).unref();
   }
 
   /** Stops a container's monitoring (no effect when there is none). */

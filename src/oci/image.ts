@@ -50,6 +50,8 @@ export interface HealthConfig {
   Interval?: number;
   Timeout?: number;
   StartPeriod?: number;
+  /** API 1.44+: the interval between probes during StartPeriod while still starting. */
+  StartInterval?: number;
   Retries?: number;
 }
 

@@ -243,3 +243,21 @@ test('rename, ps -q / --no-trunc / -s sizes, container prune, and info counts', 
   assert.equal(await ok('ps', '-aq', '--no-trunc'), `${id}\n`, 'prune keeps the running container');
   await ok('rm', '-f', 'after');
 });
+
+test('ps --filter before=/since=: created before or after the named container; unknown names and states refused', async () => {
+  for (const n of ['order-a', 'order-b', 'order-c']) {
+    await ok('create', '--name', n, 'busybox', 'true');
+    await new Promise((r) => setTimeout(r, 5)); // distinct creation times
+  }
+  const names = async (...f: string[]): Promise<string> => (await ok('ps', ...f.flatMap((x) => ['--filter', x]), '--filter', 'name=order-', '--format', '{{.Names}}')).trim();
+  assert.equal(await names('before=order-c'), 'order-b\norder-a');
+  assert.equal(await names('since=order-a'), 'order-c\norder-b');
+  assert.equal(await names('since=order-a', 'before=order-c'), 'order-b');
+  const missing = await docker('ps', '--filter', 'before=nope');
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /No such container: nope/);
+  const state = await docker('ps', '--filter', 'status=sleepy');
+  assert.notEqual(state.code, 0);
+  assert.match(state.stderr, /invalid filter 'status=sleepy'/);
+  await ok('rm', 'order-a', 'order-b', 'order-c');
+});

@@ -119,6 +119,36 @@ test('a timeout counts as a failure; --no-healthcheck has none', async () => {
   assert.doesNotMatch(await ok('ps', '--filter', 'name=none', '--format', '{{.Status}}'), /health/);
 });
 
+test('--health-start-interval: probes at that pace during the start period, so a slow Interval does not delay healthy', async () => {
+  await ok('run', '-d', '--name', 'quick', '--health-cmd', 'true', '--health-interval', '1h', '--health-start-period', '60s', '--health-start-interval', '200ms', 'busybox', 'sleep', '1000');
+  await waitHealth('quick', 'healthy', 10_000);
+  const cfg = JSON.parse(await ok('inspect', '-f', '{{json .Config.Healthcheck}}', 'quick')) as { StartInterval: number; StartPeriod: number };
+  assert.equal(cfg.StartInterval, 2e8);
+  assert.equal(cfg.StartPeriod, 6e10);
+  // Healthy: back to the hour-long Interval, no more probes now.
+  const n = (await health('quick'))!.Log.length;
+  await sleep(1000);
+  assert.equal((await health('quick'))!.Log.length, n);
+  const bad = await docker('run', '-d', '--health-cmd', 'true', '--health-start-interval', '1us', 'busybox', 'true');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /StartInterval in Healthcheck cannot be less than 1ms/);
+});
+
+test('ps --filter health=…: starting, healthy, unhealthy and none; a bad value is refused', async () => {
+  await ok('run', '-d', '--name', 'plain', 'busybox', 'sleep', '1000');
+  await waitHealth('good', 'healthy');
+  await waitHealth('slow', 'unhealthy');
+  const names = async (f: string): Promise<string[]> => (await ok('ps', '--filter', f, '--format', '{{.Names}}')).split('\n').filter((l) => l !== '').sort();
+  assert.ok((await names('health=healthy')).includes('good'));
+  assert.ok(!(await names('health=healthy')).includes('plain'));
+  assert.ok((await names('health=none')).includes('plain'));
+  assert.ok(!(await names('health=none')).includes('good'));
+  assert.deepEqual(await names('health=unhealthy'), ['slow']);
+  const bad = await docker('ps', '--filter', 'health=sick');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /unrecognized filter value for health: sick/);
+});
+
 test('checks resume after a kill -9 of the daemon', async () => {
   await ok('run', '-d', '--name', 'flip', '--health-cmd', 'test ! -e /tmp/bad', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000');
   await waitHealth('flip', 'healthy');

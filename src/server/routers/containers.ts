@@ -82,9 +82,12 @@ export function containerRoutes(b: ContainersBackend): Route[] {
         if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
           throw new InvalidParameter('config cannot be empty in order to create a container');
         }
+        const req = body as ContainerCreateRequest;
+        // Older API clients cannot mean StartInterval (moby drops it below 1.44).
+        if (!versionAtLeast(ctx.apiVersion, '1.44') && req.Healthcheck != null) delete req.Healthcheck.StartInterval;
         const name = ctx.query.get('name') ?? undefined;
         const platform = ctx.query.get('platform') || undefined;
-        writeJson(ctx.res, 201, await b.create(body as ContainerCreateRequest, { ...(name ? { name } : {}), ...(platform ? { platform } : {}) }));
+        writeJson(ctx.res, 201, await b.create(req, { ...(name ? { name } : {}), ...(platform ? { platform } : {}) }));
       },
     },
     {
