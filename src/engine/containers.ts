@@ -49,6 +49,7 @@ import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
 import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
 import { LogRotator } from './log-rotator.js';
 import { pumpSession } from './stdio-pump.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
 
 const execFileP = promisify(execFile);
@@ -91,6 +92,8 @@ export interface AttachOptions {
   stderr: boolean;
   stream: boolean;
   logs: boolean;
+  /** `detachKeys`: the sequence that detaches a TTY session (default ctrl-p,ctrl-q). */
+  detachKeys?: string;
 }
 
 export interface AttachTarget {
@@ -1063,8 +1066,10 @@ export class ContainerService {
     const c = this.#o.store.get(ref);
     const tty = c.Config.Tty === true;
     const conmon = this.#conmon(c.Runtime);
+    const detachKeys = parseDetachKeys(o.detachKeys !== undefined && o.detachKeys !== '' ? o.detachKeys : DEFAULT_DETACH_KEYS);
     const pump = async (session: AttachSession, conn: Duplex): Promise<void> => {
       await pumpSession(session, conn, {
+        detachKeys,
         tty,
         stdin: o.stdin && c.Config.OpenStdin === true,
         stdout: o.stdout,

@@ -28,6 +28,7 @@ import type { Logger } from '../util/logger.js';
 import type { ExecConfig } from '../api/containers.js';
 import { containerEnv, resolveUser } from './container-spec.js';
 import { pumpSession } from './stdio-pump.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
 
 /** `GET /exec/{id}/json` (swagger ExecInspectResponse). */
 export interface ExecInspect {
@@ -108,6 +109,13 @@ export class ExecService {
     if (!Array.isArray(req.Cmd) || req.Cmd.length === 0) throw new InvalidParameter('No exec command specified');
     if (req.WorkingDir !== undefined && req.WorkingDir !== '' && !req.WorkingDir.startsWith('/')) {
       throw new InvalidParameter(`the working directory '${req.WorkingDir}' is invalid, it needs to be an absolute path`);
+    }
+    if (req.DetachKeys !== undefined && req.DetachKeys !== '') {
+      try {
+        parseDetachKeys(req.DetachKeys);
+      } catch {
+        throw new InvalidParameter(`Invalid escape keys (${req.DetachKeys}) provided`);
+      }
     }
     const id = randomBytes(32).toString('hex');
     let markStarted!: () => void;
@@ -213,6 +221,7 @@ export class ExecService {
                   stdout: e.config.AttachStdout === true,
                   stderr: e.config.AttachStderr === true,
                   closeStdinOnEnd: true,
+                  detachKeys: parseDetachKeys(e.config.DetachKeys || DEFAULT_DETACH_KEYS),
                 });
               },
             }

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { stdcopyFrame, StdStream } from '../api/stdcopy.js';
 import type { AttachSession } from '../runtime/conmon.js';
+import { DetachScanner } from './detach-keys.js';
 
 export interface PumpOptions {
   tty: boolean;
@@ -15,6 +16,8 @@ export interface PumpOptions {
   stderr: boolean;
   /** The client's half-close (CloseWrite) closes the process's stdin. */
   closeStdinOnEnd: boolean;
+  /** With a TTY: the key sequence (parseDetachKeys) that detaches the client. */
+  detachKeys?: readonly number[];
 }
 
 /**
@@ -29,8 +32,19 @@ export async function pumpSession(session: AttachSession, conn: Duplex, o: PumpO
   else session.stdout.resume();
   if (o.stderr) session.stderr.on('data', send(StdStream.Stderr));
   else session.stderr.resume();
+  let detached: () => void = () => undefined;
+  const detach = new Promise<void>((resolve) => (detached = resolve));
   if (o.stdin) {
-    conn.on('data', (d: Buffer) => session.stdin.write(d));
+    const scanner = o.tty && o.detachKeys !== undefined ? new DetachScanner(o.detachKeys) : undefined;
+    conn.on('data', (d: Buffer) => {
+      if (scanner === undefined) {
+        session.stdin.write(d);
+        return;
+      }
+      const input = scanner.push(d);
+      if (input.length > 0) session.stdin.write(input);
+      if (scanner.detached) detached();
+    });
     conn.on('end', () => {
       if (o.closeStdinOnEnd) session.stdin.end();
     });
@@ -42,6 +56,6 @@ export async function pumpSession(session: AttachSession, conn: Duplex, o: PumpO
   // A client that leaves mid-write (ctrl-p ctrl-q, a killed CLI) makes the socket emit EPIPE or
   // ECONNRESET before 'close': that is a departure, not a failure (events.once would reject on it).
   conn.on('error', () => undefined);
-  const gone = new Promise<void>((resolve) => conn.once('close', () => resolve())).then(() => session.close());
+  const gone = Promise.race([new Promise<void>((resolve) => conn.once('close', () => resolve())), detach]).then(() => session.close());
   await Promise.race([session.closed.then(() => Promise.all([finished(session.stdout), finished(session.stderr)])), gone]);
 }

@@ -100,3 +100,33 @@ test('dockerode: create, start, attach, wait, remove', async (t) => {
   await ct.remove();
   await assert.rejects(ct.inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
 });
+
+test('dockerode: detach keys end a TTY attach (default ctrl-p ctrl-q, or ?detachKeys=) and the container keeps running', async () => {
+  const Docker = (await import('dockerode')).default;
+  const docker = new Docker({ socketPath: est.socket });
+  const ct = await docker.createContainer({ Image: 'busybox', Cmd: ['sh'], Tty: true, OpenStdin: true });
+  await ct.start();
+  try {
+    for (const [keys, seq] of [[undefined, '\x10\x11'], ['ctrl-x,x', '\x18x']] as const) {
+      const stream = await ct.attach({ stream: true, stdin: true, stdout: true, hijack: true, ...(keys !== undefined ? { detachKeys: keys } : {}) });
+      let out = '';
+      stream.on('data', (b: Buffer) => (out += b.toString()));
+      const ended = new Promise<void>((resolve) => {
+        stream.once('end', () => resolve());
+        stream.once('close', () => resolve());
+      });
+      stream.write('echo mark-$((6*7))\n');
+      for (let i = 0; i < 100 && !out.includes('mark-42'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(out, /mark-42/);
+      stream.write(seq);
+      const detached = await Promise.race([ended.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      assert.ok(detached, `the attach ended on ${JSON.stringify(seq)}`);
+      (stream as unknown as { destroy(): void }).destroy();
+      const state = (await ct.inspect()).State;
+      assert.equal(state.Running, true, 'still running after the detach');
+    }
+    await assert.rejects(ct.attach({ stream: true, stdin: true, hijack: true, detachKeys: 'ctrl-1' }), (e: { statusCode?: number; message?: string }) => e.statusCode === 400 && /Invalid detach keys \(ctrl-1\) provided/.test(String(e.message)));
+  } finally {
+    await ct.remove({ force: true });
+  }
+});

@@ -282,6 +282,7 @@ export function containerRoutes(b: ContainersBackend): Route[] {
           stderr: queryBool(q, 'stderr'),
           stream: queryBool(q, 'stream'),
           logs: queryBool(q, 'logs'),
+          ...(q.get('detachKeys') ? { detachKeys: q.get('detachKeys')! } : {}),
         });
         const conn = ctx.hijack(streamType(ctx, target.tty));
         await target.run(conn);
