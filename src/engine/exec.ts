@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { StdcopyDecoder, stdcopyFrame, StdStream } from '../api/stdcopy.js';
 import type { ContainerRecord } from '../container/container.js';
-import { Conflict, InvalidParameter, NotFound, System, messageOf } from '../errdefs/index.js';
+import { Conflict, InvalidParameter, NotFound, System, isErrno, messageOf } from '../errdefs/index.js';
 import type { Process, Spec } from '../oci/runtime-spec.js';
 import { grantableCapabilities } from '../oci/spec-opts/capabilities.js';
 import { ExecStartError, execPaths, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
@@ -271,8 +271,8 @@ export class ExecService {
 
   /**
    * Runs `argv` in a running container as an attached exec and collects its stdout and stderr
-   * (health probes). After `timeoutMs` the probe counts as failed (exit code -1) and its stream is
-   * dropped; the process is left to its own exit, as moby's probes are.
+   * (health probes). After `timeoutMs` the probe counts as failed (exit code -1), its stream is
+   * dropped and its process killed, as moby cancels an overrunning probe.
    */
   async probe(containerId: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     const { Id } = this.create(containerId, { Cmd: argv, AttachStdout: true, AttachStderr: true });
@@ -292,8 +292,18 @@ export class ExecService {
       const r = await Promise.race([this.start(Id, { conn }).then(() => 'done' as const), timedOut]);
       if (r === 'timeout') {
         conn.destroy();
-        // Forget the record once the process is gone, so probes that time out do not pile up.
-        void this.#execs.get(Id)?.started.then(() => setTimeout(() => this.#execs.delete(Id), 60_000).unref());
+        // moby cancels a probe that overran: kill it, so slow probes do not pile up in the container.
+        const e = this.#execs.get(Id);
+        void e?.started.then(() => {
+          if (e.running && e.pid > 0) {
+            try {
+              process.kill(e.pid, 'SIGKILL');
+            } catch (err) {
+              if (!isErrno(err, 'ESRCH')) this.#o.logger.warn('killing a timed-out probe', { id: Id, err: messageOf(err) });
+            }
+          }
+          setTimeout(() => this.#execs.delete(Id), 60_000).unref();
+        });
         return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
       }
     } finally {

@@ -113,6 +113,10 @@ test('a timeout counts as a failure; --no-healthcheck has none', async () => {
   const h = await waitHealth('slow', 'unhealthy');
   assert.equal(h.Log.at(-1)!.ExitCode, -1);
   assert.match(h.Log.at(-1)!.Output, /Health check exceeded timeout/);
+  // Overrunning probes are killed, not left to pile up (each would live 5 s, one starts every 1.3 s).
+  await sleep(3000);
+  const probes = (await ok('exec', 'slow', 'ps', '-o', 'args')).split('\n').filter((l) => l.trim() === 'sleep 5');
+  assert.ok(probes.length <= 1, `probes still running: ${probes.length}`);
 
   await ok('run', '-d', '--name', 'none', '--no-healthcheck', 'busybox', 'sleep', '1000');
   assert.equal(await health('none'), null);
