@@ -12,7 +12,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound, isErrno } from '../errdefs/index.js';
-import { TEMP_PREFIX, writeJsonAtomic } from '../util/atomic-file.js';
+import { TEMP_PREFIX, writeFileAtomic } from '../util/atomic-file.js';
 import type { Logger } from '../util/logger.js';
 import type { ContainerRecord } from './container.js';
 
@@ -24,6 +24,8 @@ export class ContainerStore {
   readonly #byId = new Map<string, ContainerRecord>();
   /** `/name` → id; reserved before the record exists so two creates cannot take one name. */
   readonly #names = new Map<string, string>();
+  /** What this store last wrote per container: hostconfig.json, and config.v2.json less State. */
+  readonly #written = new Map<string, { host: string; config: string }>();
 
   constructor(root: string, logger: Logger) {
     this.root = root;
@@ -104,13 +106,24 @@ export class ContainerStore {
     return matches.length === 1 ? this.#byId.get(matches[0]!) : undefined;
   }
 
-  /** Writes both files atomically (hostconfig first: a record on disk always has its hostconfig). */
+  /**
+   * Writes both files atomically (hostconfig first: a record on disk always has its hostconfig).
+   * Only what changed since this store last wrote it is written, and a change of State alone
+   * (start, exit, health: several per `run --rm`) is not fsynced: after a power loss nothing
+   * runs any more and start-up reconciles State from conmon's files; the rest stays durable.
+   */
   async save(c: ContainerRecord): Promise<void> {
     const dir = this.dir(c.ID);
     await mkdir(dir, { recursive: true, mode: 0o710 });
     const { HostConfig, ...rest } = c;
-    await writeJsonAtomic(join(dir, 'hostconfig.json'), HostConfig);
-    await writeJsonAtomic(join(dir, 'config.v2.json'), rest);
+    const config: Partial<typeof rest> = { ...rest };
+    delete config.State;
+    const host = JSON.stringify(HostConfig);
+    const configJson = JSON.stringify(config);
+    const prev = this.#written.get(c.ID);
+    if (prev?.host !== host) await writeFileAtomic(join(dir, 'hostconfig.json'), host);
+    await writeFileAtomic(join(dir, 'config.v2.json'), JSON.stringify(rest), 0o644, { durable: prev?.config !== configJson });
+    this.#written.set(c.ID, { host, config: configJson });
     this.#byId.set(c.ID, c);
     this.#names.set(c.Name, c.ID);
   }
@@ -118,6 +131,7 @@ export class ContainerStore {
   /** Forgets the container and removes its directory (the caller has unmounted its rootfs). */
   async delete(c: ContainerRecord): Promise<void> {
     this.#byId.delete(c.ID);
+    this.#written.delete(c.ID);
     this.releaseName(c.Name, c.ID);
     await rm(this.dir(c.ID), { recursive: true, force: true });
   }

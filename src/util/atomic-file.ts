@@ -22,14 +22,19 @@ export async function syncDir(dir: string): Promise<void> {
 /**
  * Replace `path` with `data` so that a crash at any instant leaves either the old or the
  * new content, never a mix: temp file in the same directory, fsync, rename, fsync dir.
+ *
+ * `durable: false` skips both fsyncs: still all-or-nothing for a crash of this process (the
+ * page cache has it), but a power loss may bring back the old content. For state that is
+ * rebuilt anyway after a reboot (what runs and what exited), at ~5 ms less per write here.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, o: { durable?: boolean } = {}): Promise<void> {
+  const durable = o.durable ?? true;
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (err) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -37,7 +42,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
   await fh.close();
   await rename(tmp, path);
-  await syncDir(dirname(path));
+  if (durable) await syncDir(dirname(path));
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
