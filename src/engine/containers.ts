@@ -46,6 +46,7 @@ import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
 import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
+import type { ContainerMounts } from './mounts.js';
 import { LogRotator } from './log-rotator.js';
 import { pumpSession } from './stdio-pump.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
@@ -81,6 +82,8 @@ export interface ContainerServiceOptions {
   probe?: (id: string, argv: string[], timeoutMs: number) => Promise<ProbeResult>;
   /** The daemon's `--log-driver`/`--log-opt`; default json-file with {@link DEFAULT_LOG_OPTS}. */
   logConfig?: LogConfig;
+  /** Binds, volumes and `--mount` (engine/mounts.ts); without it containers mount nothing of their own. */
+  mounts?: ContainerMounts;
   now?: () => Date;
 }
 
@@ -247,6 +250,7 @@ export class ContainerService {
       const paths = this.#paths(c.ID);
       if (c.State.ConmonPid > 0 && isConmonAlive(c.State.ConmonPid)) {
         this.#o.logger.info('container still running', { id: c.ID, pid: c.State.Pid });
+        this.#o.mounts?.restore(c);
         this.#health.start(c, { fresh: false });
         this.#monitor(c, this.#conmon(c.Runtime), paths);
         continue;
@@ -309,7 +313,8 @@ export class ContainerService {
     if (cfg.User === undefined || cfg.User === '') cfg.User = imgCfg.User ?? '';
     if ((cfg.StopSignal === undefined || cfg.StopSignal === '') && imgCfg.StopSignal !== undefined) cfg.StopSignal = imgCfg.StopSignal;
     if (cfg.ExposedPorts === undefined && imgCfg.ExposedPorts !== undefined) cfg.ExposedPorts = imgCfg.ExposedPorts;
-    if (cfg.Volumes === undefined && imgCfg.Volumes !== undefined) cfg.Volumes = imgCfg.Volumes;
+    // The image's VOLUMEs add to the user's (`-v /path`): each becomes an anonymous volume.
+    if (imgCfg.Volumes !== undefined && imgCfg.Volumes !== null) cfg.Volumes = { ...imgCfg.Volumes, ...(cfg.Volumes ?? {}) };
     const health = mergeHealthcheck(cfg.Healthcheck, imgCfg.Healthcheck);
     if (health !== undefined) cfg.Healthcheck = health;
     for (const [k, min] of [['Interval', 1e6], ['Timeout', 1e6], ['StartPeriod', 1e6]] as const) {
@@ -337,6 +342,13 @@ export class ContainerService {
       while (store.hasName(name) && retry < 10);
       store.reserveName(name, id);
     }
+    let mounts: Awaited<ReturnType<ContainerMounts['resolve']>> | undefined;
+    try {
+      mounts = await this.#o.mounts?.resolve({ id, config: cfg, hostConfig: hc });
+    } catch (err) {
+      store.releaseName(name, id);
+      throw err;
+    }
     const rec: ContainerRecord = {
       ID: id,
       Name: name,
@@ -349,6 +361,7 @@ export class ContainerService {
       State: initialState(),
       Runtime: runtime,
       RestartCount: 0,
+      ...(mounts !== undefined && Object.keys(mounts.mountPoints).length > 0 ? { MountPoints: mounts.mountPoints } : {}),
       HostConfig: hc,
     };
     try {
@@ -357,8 +370,10 @@ export class ContainerService {
     } catch (err) {
       store.releaseName(name, id);
       await rm(store.dir(id), { recursive: true, force: true });
+      await mounts?.rollback();
       throw err;
     }
+    this.#o.mounts?.settled(id);
     this.#emit(rec, 'create');
     return { Id: id, Warnings: [] };
   }
@@ -392,7 +407,10 @@ export class ContainerService {
       let created;
       const abortAttach = new AbortController();
       try {
-        const spec = await buildSpec({ container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c), seccomp: await this.#o.seccompProfile() });
+        const mounts = await this.#o.mounts?.setup(c, rp.merged);
+        const spec = await buildSpec({
+          container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c), seccomp: await this.#o.seccompProfile(), ...(mounts !== undefined ? { mounts } : {}),
+        });
         await mkdir(paths.bundle, { recursive: true, mode: 0o700 });
         await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
         await rm(paths.exitFile, { force: true });
@@ -426,6 +444,7 @@ export class ContainerService {
         abortAttach.abort(err);
         const msg = messageOf(err);
         if (created !== undefined) await conmon.runtime.delete(c.ID, { force: true }).catch(() => undefined);
+        await this.#o.mounts?.release(c);
         await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed start', { id: c.ID, err: messageOf(e) }));
         setStartFailed(c, { exitCode: startErrorExitCode(msg), error: runtimeErrorMessage(msg) });
         await this.#o.store.save(c);
@@ -439,7 +458,7 @@ export class ContainerService {
     });
     if (failed !== undefined) {
       const msg = `failed to create task for container: OCI runtime create failed: ${runtimeErrorMessage(messageOf(failed))}: unknown`;
-      if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
+      if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true, volumes: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
       throw startErrorExitCode(msg) === 128 ? new System(msg, { cause: failed }) : new InvalidParameter(msg, { cause: failed });
     }
   }
@@ -473,6 +492,7 @@ export class ContainerService {
         if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
       });
       await unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) }));
+      await this.#o.mounts?.release(c);
       setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
       await this.#o.store.save(c);
       this.#emit(c, 'die', { exitCode: String(code) });
@@ -481,7 +501,7 @@ export class ContainerService {
     });
     for (const w of this.#liveOf(id).exitWaiters.splice(0)) w(code);
     if (autoRemove) {
-      await this.remove(id, { force: true }).catch((err: unknown) => {
+      await this.remove(id, { force: true, volumes: true }).catch((err: unknown) => {
         if (!isNotFound(err)) this.#o.logger.warn('auto-remove failed', { id, err: messageOf(err) });
       });
     }
@@ -727,11 +747,11 @@ export class ContainerService {
       if (c.State.Status === 'removing') throw new Conflict(`removal of container ${c.ID} is already in progress`);
       setRemoving(c);
       await this.#o.store.save(c);
-      await this.#finishRemove(c);
+      await this.#finishRemove(c, opts.volumes === true);
     });
   }
 
-  async #finishRemove(c: ContainerRecord): Promise<void> {
+  async #finishRemove(c: ContainerRecord, volumes = false): Promise<void> {
     const paths = this.#paths(c.ID);
     const rt = this.#o.runtimes.get(c.Runtime)?.runtime;
     // Usually the exit handler deleted the runtime's state already; exec'ing it again costs ~15 ms.
@@ -747,6 +767,7 @@ export class ContainerService {
     await rm(paths.bundle, { recursive: true, force: true });
     await rm(paths.exitFile, { force: true });
     await this.#o.store.delete(c);
+    await this.#o.mounts?.removed(c, { volumes });
     this.#emit(c, 'destroy');
     this.#stats.forget(c.ID);
     const live = this.#liveOf(c.ID);
@@ -806,7 +827,7 @@ export class ContainerService {
       Status: this.#statusText(c),
       HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: {} },
-      Mounts: [],
+      Mounts: this.#o.mounts?.inspect(c) ?? [],
     }));
   }
 
@@ -853,7 +874,7 @@ export class ContainerService {
         Name: 'overlay2',
         Data: { LowerDir: (lowers.length > 0 ? lowers : [rp.empty]).join(':'), MergedDir: rp.merged, UpperDir: rp.upper, WorkDir: rp.work },
       },
-      Mounts: [],
+      Mounts: this.#o.mounts?.inspect(c) ?? [],
       Config: c.Config,
       NetworkSettings: {
         Bridge: '',
