@@ -108,7 +108,13 @@ export class ContainerMounts {
     // Everything is parsed and checked before any volume is made.
     const from = (hc.VolumesFrom ?? []).map((s) => {
       const spec = parseVolumesFrom(s);
-      return { source: this.#o.findContainer(spec.container), rw: spec.rw };
+      try {
+        return { source: this.#o.findContainer(spec.container), rw: spec.rw };
+      } catch (err) {
+        // Not a 404: the docker CLI reads a 404 from create as a missing image and pulls.
+        if (isNotFound(err)) throw new InvalidParameter(messageOf(err), { cause: err });
+        throw err;
+      }
     });
     const binds = (hc.Binds ?? []).map(parseBind);
     const specs = Array.isArray(hc.Mounts) ? (hc.Mounts as unknown[]).map((m) => record(m) as MountSpec) : [];
