@@ -67,6 +67,11 @@ function matchName(name: string, patterns: readonly string[]): boolean {
   });
 }
 
+/** Go marshals maps with sorted keys; clients that compare JSON see the same bytes. */
+function sortedMap(m: Record<string, string> | null): Record<string, string> | null {
+  return m === null ? null : Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 export class VolumeService {
   readonly #o: VolumeServiceOptions;
   readonly #driver: LocalDriver;
@@ -90,10 +95,10 @@ export class VolumeService {
     return {
       CreatedAt: v.CreatedAt,
       Driver: LOCAL_DRIVER,
-      Labels: v.Labels,
+      Labels: sortedMap(v.Labels),
       Mountpoint: this.#driver.dataPath(v.Name),
       Name: v.Name,
-      Options: v.Options,
+      Options: sortedMap(v.Options),
       Scope: 'local',
     };
   }
