@@ -804,7 +804,7 @@ export class ContainerService {
   list(opts: { all?: boolean; limit?: number; filters?: Filters } = {}): ContainerSummary[] {
     const filters = opts.filters ?? new Map<string, string[]>();
     for (const k of filters.keys()) {
-      if (!['status', 'name', 'id', 'label', 'ancestor', 'exited'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
+      if (!['status', 'name', 'id', 'label', 'ancestor', 'exited', 'volume'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
     }
     let all = opts.all === true || (opts.limit !== undefined && opts.limit > 0);
     if (filters.has('status') || filters.has('exited')) all = true;
@@ -1140,6 +1140,8 @@ function matchFilters(c: ContainerRecord, f: Filters): boolean {
     any('id', (v) => c.ID.startsWith(v)) &&
     any('exited', (v) => c.State.Status === 'exited' && String(c.State.ExitCode) === v) &&
     any('ancestor', (v) => c.Config.Image === v || c.Image === v || c.Image === `sha256:${v}`) &&
+    // moby: a volume's name (a bind's source) or a mount's destination.
+    any('volume', (v) => Object.values(c.MountPoints ?? {}).some((m) => (m.Name ?? m.Source) === v || m.Destination === v)) &&
     any('label', (v) => {
       const [k, val] = v.split('=');
       const labels = c.Config.Labels ?? {};

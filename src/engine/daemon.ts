@@ -95,6 +95,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     findContainer: (ref) => containerStore.get(ref),
     containers: () => containerStore.list(),
     logger: o.logger,
+    emit: (action, name, attrs) => events.publish('volume', action, name, attrs),
   });
   // Containers are loaded first: image GC at images.init() must see the layers they hold.
   await Promise.all([content.init(), layers.init(), meta.init(), containerStore.init(), volumes.init()]);

@@ -52,6 +52,8 @@ export interface ContainerMountsOptions {
   /** Every container record (for volume references). */
   containers: () => ContainerRecord[];
   logger: Logger;
+  /** Volume events: `mount` when a container starts with the volume, `unmount` when it stops. */
+  emit?: (action: string, volume: string, attributes: Record<string, string>) => void;
 }
 
 export interface ResolvedMounts {
@@ -239,6 +241,10 @@ export class ContainerMounts {
       throw err;
     }
     this.#held.set(c.ID, held);
+    for (const m of Object.values(c.MountPoints ?? {})) {
+      if (m.Type !== 'volume' || m.Name === undefined) continue;
+      this.#o.emit?.('mount', m.Name, { container: c.ID, destination: m.Destination, driver: m.Driver ?? 'local', propagation: m.Propagation, 'read/write': String(m.RW) });
+    }
     return (spec) => {
       withMounts(mounts)(spec);
       if (rootPropagation !== undefined) linuxOf(spec).rootfsPropagation = rootPropagation;
@@ -249,7 +255,10 @@ export class ContainerMounts {
   async release(c: ContainerRecord): Promise<void> {
     const held = this.#held.get(c.ID);
     this.#held.delete(c.ID);
-    for (const n of held ?? []) await this.#o.volumes.unmount(n);
+    for (const n of held ?? []) {
+      await this.#o.volumes.unmount(n);
+      this.#o.emit?.('unmount', n, { container: c.ID, driver: 'local' });
+    }
   }
 
   /** After a daemon restart, a container that kept running still holds its volume mounts. */

@@ -41,6 +41,7 @@ function loadWithVol(): Promise<void> {
 }
 
 test('docker volume create data: written by one container, read by another after the first is removed', async () => {
+  const since = String(Math.floor(Date.now() / 1000) - 1);
   assert.equal(await s.ok('volume', 'create', 'data'), 'data\n');
   const inspect = JSON.parse(await s.ok('volume', 'inspect', 'data')) as Record<string, unknown>[];
   assert.deepEqual(Object.keys(inspect[0]!).sort(), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
@@ -52,6 +53,9 @@ test('docker volume create data: written by one container, read by another after
   await s.ok('rm', 'writer');
   assert.equal(await s.ok('run', '--rm', '-v', 'data:/d', 'busybox', 'cat', '/d/f'), 'kept\n');
   assert.match(await s.ok('volume', 'ls'), /^DRIVER\s+VOLUME NAME\nlocal\s+data\n$/);
+  const until = String(Math.floor(Date.now() / 1000) + 1);
+  const events = await s.ok('events', '--since', since, '--until', until, '--filter', 'type=volume', '--filter', 'volume=data', '--format', '{{.Action}} {{.Actor.Attributes.destination}}');
+  assert.equal(events, 'create <no value>\nmount /d\nunmount <no value>\nmount /d\nunmount <no value>\n');
 });
 
 test('-v name:/path creates the named volume on demand; inspect shows Docker\'s mount shape', async () => {
@@ -63,6 +67,8 @@ test('-v name:/path creates the named volume on demand; inspect shows Docker\'s 
     { Type: 'bind', Source: s.work, Destination: '/w', Mode: 'ro', RW: false, Propagation: 'rprivate' },
   ]);
   assert.ok((await volumeNames()).includes('ondemand'));
+  for (const f of ['volume=ondemand', 'volume=/od', `volume=${s.work}`]) assert.equal((await s.ok('ps', '-aq', '--no-trunc', '--filter', f)).trim(), id, f);
+  assert.equal(await s.ok('ps', '-aq', '--filter', 'volume=other'), '');
   await s.ok('rm', '-v', id);
   // rm -v keeps named volumes.
   assert.ok((await volumeNames()).includes('ondemand'));
