@@ -366,6 +366,7 @@ export class ContainerService {
     };
     try {
       await createRootfsDirs(rootfsPaths(store.dir(id)));
+      await this.#o.mounts?.populate(rec, rootfsPaths(store.dir(id)), [...rec.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
       await store.save(rec);
     } catch (err) {
       store.releaseName(name, id);

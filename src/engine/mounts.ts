@@ -5,10 +5,10 @@
  *
  * Lifecycle: resolve() (create) validates every request first, then creates the volumes the
  * container needs (named ones on demand, anonymous ones for `-v /path` and the image's VOLUMEs)
- * and returns the mount points the record keeps; rollback() undoes that if the create fails
- * later. setup() (start) mounts volumes that have a filesystem of their own, fills empty volumes
- * from the image (Docker's copy-up), creates missing `-v` bind sources and returns the spec
- * mutator; release() (exit, failed start) drops the volume mounts; removed() (container
+ * and returns the mount points the record keeps; populate() fills new empty volumes from the
+ * image (Docker's copy-up); rollback() undoes that if the create fails later. setup() (start)
+ * mounts volumes that have a filesystem of their own, creates missing `-v` bind sources and
+ * returns the spec mutator; release() (exit, failed start) drops the volume mounts; removed() (container
  * removal) removes the anonymous volumes when asked (`rm -v`).
  *
  * References: a volume is in use while a container record has a mount point on it, or while a
@@ -23,7 +23,8 @@ import type { HostConfig, MountPoint } from '../api/containers.js';
 import type { MountSpec, Volume, VolumeCreateOptions } from '../api/volumes.js';
 import type { ContainerRecord } from '../container/container.js';
 import type { MountPointRecord } from '../container/mount-point.js';
-import { InvalidParameter, NotFound, isConflict, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
+import { mountRootfs, unmountRootfs, type RootfsPaths } from '../container/rootfs.js';
+import { InvalidParameter, NotFound, System, isConflict, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
 import type { ContainerConfig } from '../oci/image.js';
 import type { Mount } from '../oci/runtime-spec.js';
 import { withMounts, type SpecOpt } from '../oci/spec-opts/index.js';
@@ -200,6 +201,29 @@ export class ContainerMounts {
     return { mountPoints: Object.fromEntries(points), rollback };
   }
 
+  /**
+   * Docker's copy-up, at create (moby populateVolumes): each volume mount point that copies data
+   * gets the image's content at its destination if the volume is empty. The overlay is mounted
+   * for the copy only when some mount point needs it.
+   */
+  async populate(c: ContainerRecord, rootfs: RootfsPaths, lowers: readonly string[]): Promise<void> {
+    const copies = Object.values(c.MountPoints ?? {}).filter((m) => m.Type === 'volume' && m.CopyData && m.Name !== undefined);
+    if (copies.length === 0) return;
+    await mountRootfs(rootfs, lowers);
+    try {
+      for (const m of copies) {
+        const path = await this.#o.volumes.mount(m.Name!);
+        try {
+          await copyUp(rootfs.merged, m.Destination, path, { refuseFile: !m.Named });
+        } finally {
+          await this.#o.volumes.unmount(m.Name!);
+        }
+      }
+    } finally {
+      await unmountRootfs(rootfs);
+    }
+  }
+
   /** The create is over (recorded or failed): the record's mount points now hold the references. */
   settled(id: string): void {
     this.#pending.delete(id);
@@ -224,7 +248,6 @@ export class ContainerMounts {
         if (m.Type === 'volume') {
           source = await this.#o.volumes.mount(m.Name!);
           held.push(m.Name!);
-          if (m.CopyData) await copyUp(rootfs, m.Destination, source);
         } else if (!existsSync(source)) {
           if (m.MustExist === true) throw new InvalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
           // `-v /host:/ctr` creates a missing host directory (Docker's long-standing behaviour).
@@ -346,7 +369,7 @@ export class ContainerMounts {
  * Docker's copy-up: an empty volume mounted over a directory of the image gets that directory's
  * content, owner and mode first. Binds never do; `nocopy` turns it off.
  */
-export async function copyUp(rootfs: string, dest: string, volumePath: string): Promise<void> {
+export async function copyUp(rootfs: string, dest: string, volumePath: string, o: { refuseFile?: boolean } = {}): Promise<void> {
   const src = join(rootfs, await resolveInRoot(rootfs, dest));
   let st: Stats;
   try {
@@ -355,7 +378,11 @@ export async function copyUp(rootfs: string, dest: string, volumePath: string): 
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return;
     throw err;
   }
-  if (!st.isDirectory()) return;
+  if (!st.isDirectory()) {
+    // moby createContainerOSSpecificSettings: an anonymous volume cannot hide a file of the image.
+    if (o.refuseFile === true) throw new System(`cannot mount volume over existing file, file exists ${src}`);
+    return;
+  }
   if ((await readdir(volumePath)).length > 0) return;
   if ((await readdir(src)).length > 0) {
     try {

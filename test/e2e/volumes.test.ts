@@ -128,6 +128,11 @@ test('an image VOLUME becomes an anonymous volume filled from the image (content
   assert.equal(inUse.stderr, `Error response from daemon: remove ${anon[0]!}: volume is in use - [${id}]\n`);
   await s.ok('rm', '-v', 'vsrc');
   assert.deepEqual(await volumeNames(), before);
+  // The copy happens at create (Docker's populateVolumes): another container sees it before any start.
+  await s.ok('create', '--name', 'vcreated', '-v', 'created-vol:/srv', 'withvol');
+  assert.equal(await s.ok('run', '--rm', '-v', 'created-vol:/x', 'busybox', 'cat', '/x/seed.txt'), 'from the image\n');
+  await s.ok('rm', '-v', 'vcreated');
+  await s.ok('volume', 'rm', 'created-vol');
 });
 
 test('--mount volume-nocopy leaves a new volume empty; -v /path makes an anonymous volume that --rm removes', async () => {
@@ -201,6 +206,8 @@ test('bad input is a clear error and leaves no container or volume behind', asyn
   const from = await s.docker('run', '--rm', '--volumes-from', 'no-such-container', 'busybox', 'true');
   assert.match(from.stderr, /Error response from daemon: No such container: no-such-container/);
   assert.doesNotMatch(from.stderr, /Unable to find image/);
+  const overFile = await s.docker('run', '--rm', '-v', '/bin/busybox', 'busybox', 'true');
+  assert.match(overFile.stderr, /Error response from daemon: cannot mount volume over existing file, file exists \S+\/bin\/busybox/);
   const opt = await s.docker('volume', 'create', '--opt', 'type=tmpfs', 'badopt');
   assert.equal(opt.stderr, 'Error response from daemon: create badopt: missing required option: "device"\n');
   const gone = await s.docker('volume', 'inspect', 'nosuchvolume');
