@@ -2,6 +2,7 @@
  * Engine API wire types, named after Docker's swagger definitions, fields cased as on the wire.
  * Only what estiba serves today; grow them as endpoints arrive.
  */
+import type { Volume } from './volumes.js';
 import type { ContainerConfig } from '../oci/image.js';
 
 export interface ErrorResponse {
@@ -122,7 +123,7 @@ export interface SystemDfResponse {
   LayersSize: number;
   Images: SystemDfImage[];
   Containers: unknown[];
-  Volumes: unknown[];
+  Volumes: Volume[];
   BuildCache: unknown[];
 }
 

@@ -17,6 +17,11 @@ import { versionCommand, type VersionInfo } from './commands/system/version.js';
 import { infoCommand } from './commands/system/info.js';
 import { eventsCommand } from './commands/system/events.js';
 import { systemDf } from './commands/system/df.js';
+import { volumeCreate } from './commands/volume/create.js';
+import { volumeInspect } from './commands/volume/inspect.js';
+import { volumeLs } from './commands/volume/ls.js';
+import { volumePrune } from './commands/volume/prune.js';
+import { volumeRm } from './commands/volume/rm.js';
 
 export const DEFAULT_HOST = 'unix:///run/estiba/estiba.sock';
 const PROG = 'estiba';
@@ -39,6 +44,7 @@ export function commands(info: VersionInfo): Command[] {
   return [
     imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
     versionCommand(info), infoCommand, eventsCommand, systemDf,
+    volumeCreate, volumeLs, volumeInspect, volumeRm, volumePrune,
   ];
 }
 

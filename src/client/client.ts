@@ -13,6 +13,7 @@ import type {
   SystemVersion,
 } from '../api/types.js';
 import { encodeFilters } from '../api/filters.js';
+import type { Volume, VolumeCreateOptions, VolumeListResponse, VolumePruneResponse } from '../api/volumes.js';
 import { System } from '../errdefs/index.js';
 import { Transport, ensureOk, readAll, type RequestOptions, type TransportOptions, type RawResponse } from './transport.js';
 
@@ -204,5 +205,26 @@ export class EngineClient {
       headers: { 'Content-Type': 'application/x-tar' },
     });
     return msgs.at(-1)?.status ?? '';
+  }
+
+  // ---- volumes ----
+  volumeList(filters?: Filters): Promise<VolumeListResponse> {
+    return this.#json({ method: 'GET', path: '/volumes', query: { filters: filters && filters.size > 0 ? encodeFilters(filters) : undefined } });
+  }
+
+  volumeCreate(o: VolumeCreateOptions): Promise<Volume> {
+    return this.#json({ method: 'POST', path: '/volumes/create', body: o });
+  }
+
+  volumeInspect(name: string): Promise<Volume> {
+    return this.#json({ method: 'GET', path: `/volumes/${encodeURIComponent(name)}` });
+  }
+
+  async volumeRemove(name: string, o: { force?: boolean } = {}): Promise<void> {
+    await this.#json({ method: 'DELETE', path: `/volumes/${encodeURIComponent(name)}`, query: { force: o.force } });
+  }
+
+  volumePrune(filters?: Filters): Promise<VolumePruneResponse> {
+    return this.#json({ method: 'POST', path: '/volumes/prune', query: { filters: filters && filters.size > 0 ? encodeFilters(filters) : undefined } });
   }
 }

@@ -9,6 +9,7 @@
 import type { ContainerConfigBody, ContainerStatus, HostConfig } from '../api/containers.js';
 import { Conflict } from '../errdefs/index.js';
 import type { Digest } from '../util/digest.js';
+import type { MountPointRecord } from './mount-point.js';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -51,6 +52,8 @@ export interface ContainerRecord {
   RestartCount: number;
   /** Set by stop and kill, cleared by start: restart policies leave such a container alone (Docker's field). */
   HasBeenManuallyStopped?: boolean;
+  /** Binds, volumes and `--mount` tmpfs by destination (engine/mounts.ts); absent when there are none. */
+  MountPoints?: Record<string, MountPointRecord>;
   /** Stored in hostconfig.json. */
   HostConfig: HostConfig;
 }

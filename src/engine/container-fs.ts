@@ -38,20 +38,38 @@ export interface CommitOptions {
   config?: ContainerConfig;
 }
 
+/** Runs `fn` with the container's binds and volumes mounted into its merged root (engine/mounts.ts). */
+export type WithVolumes = <T>(c: ContainerRecord, merged: string, fn: () => Promise<T>) => Promise<T>;
+
 export class ContainerFsService {
   readonly #containers: ContainerFsContainers;
   readonly #images: ContainerFsImages;
   readonly #emit: (action: string, c: ContainerRecord, attrs: Record<string, string>) => void;
+  readonly #withVolumes: WithVolumes;
 
-  constructor(o: { containers: ContainerFsContainers; images: ContainerFsImages; emit: (action: string, c: ContainerRecord, attrs: Record<string, string>) => void }) {
+  constructor(o: {
+    containers: ContainerFsContainers;
+    images: ContainerFsImages;
+    emit: (action: string, c: ContainerRecord, attrs: Record<string, string>) => void;
+    withVolumes?: WithVolumes;
+  }) {
     this.#containers = o.containers;
     this.#images = o.images;
     this.#emit = o.emit;
+    this.#withVolumes = o.withVolumes ?? ((_c, _m, fn) => fn());
+  }
+
+  /**
+   * `docker cp` sees the container's volumes and binds as the container does (Docker mounts them
+   * for the copy); diff, export and commit work on the root filesystem alone, without them.
+   */
+  #withRootfsAndVolumes<T>(ref: string, fn: (c: ContainerRecord, rp: RootfsPaths) => Promise<T>): Promise<T> {
+    return this.#containers.withRootfs(ref, (c, rp) => this.#withVolumes(c, rp.merged, () => fn(c, rp)));
   }
 
   /** HEAD archive: the path's stat; NotFound with Docker's words when it is missing. */
   statPath(ref: string, path: string): Promise<PathStat> {
-    return this.#containers.withRootfs(ref, async (_c, rp) => (await this.#stat(ref, rp, path)).stat);
+    return this.#withRootfsAndVolumes(ref, async (_c, rp) => (await this.#stat(ref, rp, path)).stat);
   }
 
   async #stat(ref: string, rp: RootfsPaths, path: string): Promise<{ stat: PathStat; resolved: string }> {
@@ -63,7 +81,7 @@ export class ContainerFsService {
 
   /** GET archive: `respond` gets the stat (for the header) and then writes the tar to its stream. */
   archive(ref: string, path: string, respond: (stat: PathStat) => Writable): Promise<void> {
-    return this.#containers.withRootfs(ref, async (c, rp) => {
+    return this.#withRootfsAndVolumes(ref, async (c, rp) => {
       const { stat, resolved } = await this.#stat(ref, rp, path);
       const p = tarPack();
       const out = pipeline(p, respond(stat));
@@ -76,7 +94,7 @@ export class ContainerFsService {
 
   /** PUT archive: extracts a tar into the directory `path`. */
   extract(ref: string, path: string, input: Readable, o: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean; signal?: AbortSignal }): Promise<void> {
-    return this.#containers.withRootfs(ref, async (c, rp) => {
+    return this.#withRootfsAndVolumes(ref, async (c, rp) => {
       const { stat, resolved } = await this.#stat(ref, rp, path);
       const dir = stat.linkTarget !== '' ? stat.linkTarget : resolved;
       const st = await lstatOrUndefined(join(rp.merged, dir));

@@ -149,6 +149,8 @@ export interface BuildSpecOptions {
   rootfs: string;
   etcMounts: Mount[];
   seccomp: DockerSeccompProfile;
+  /** The container's binds, volumes and `--mount` tmpfs (engine/mounts.ts setup()). */
+  mounts?: SpecOpt;
 }
 
 export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
@@ -168,6 +170,7 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
     withMounts(o.etcMounts),
     withResources(resourceOptions(hc)),
     ...runOptionOpts(hc),
+    ...(o.mounts !== undefined ? [o.mounts] : []),
   ];
   if (security.some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s))) opts.push(withNoNewPrivileges());
   if (hc.Privileged === true) opts.push(withPrivileged());

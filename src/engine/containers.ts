@@ -47,6 +47,7 @@ import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
 import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
+import type { ContainerMounts } from './mounts.js';
 import { LogRotator } from './log-rotator.js';
 import { pumpSession } from './stdio-pump.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
@@ -83,6 +84,8 @@ export interface ContainerServiceOptions {
   probe?: (id: string, argv: string[], timeoutMs: number) => Promise<ProbeResult>;
   /** The daemon's `--log-driver`/`--log-opt`; default json-file with {@link DEFAULT_LOG_OPTS}. */
   logConfig?: LogConfig;
+  /** Binds, volumes and `--mount` (engine/mounts.ts); without it containers mount nothing of their own. */
+  mounts?: ContainerMounts;
   now?: () => Date;
 }
 
@@ -252,6 +255,7 @@ export class ContainerService {
       const paths = this.#paths(c.ID);
       if (c.State.ConmonPid > 0 && isConmonAlive(c.State.ConmonPid)) {
         this.#o.logger.info('container still running', { id: c.ID, pid: c.State.Pid });
+        this.#o.mounts?.restore(c);
         this.#health.start(c, { fresh: false });
         this.#monitor(c, this.#conmon(c.Runtime), paths);
         continue;
@@ -314,7 +318,8 @@ export class ContainerService {
     if (cfg.User === undefined || cfg.User === '') cfg.User = imgCfg.User ?? '';
     if ((cfg.StopSignal === undefined || cfg.StopSignal === '') && imgCfg.StopSignal !== undefined) cfg.StopSignal = imgCfg.StopSignal;
     if (cfg.ExposedPorts === undefined && imgCfg.ExposedPorts !== undefined) cfg.ExposedPorts = imgCfg.ExposedPorts;
-    if (cfg.Volumes === undefined && imgCfg.Volumes !== undefined) cfg.Volumes = imgCfg.Volumes;
+    // The image's VOLUMEs add to the user's (`-v /path`): each becomes an anonymous volume.
+    if (imgCfg.Volumes !== undefined && imgCfg.Volumes !== null) cfg.Volumes = { ...imgCfg.Volumes, ...(cfg.Volumes ?? {}) };
     const health = mergeHealthcheck(cfg.Healthcheck, imgCfg.Healthcheck);
     if (health !== undefined) cfg.Healthcheck = health;
     for (const [k, min] of [['Interval', 1e6], ['Timeout', 1e6], ['StartPeriod', 1e6], ['StartInterval', 1e6]] as const) {
@@ -342,6 +347,13 @@ export class ContainerService {
       while (store.hasName(name) && retry < 10);
       store.reserveName(name, id);
     }
+    let mounts: Awaited<ReturnType<ContainerMounts['resolve']>> | undefined;
+    try {
+      mounts = await this.#o.mounts?.resolve({ id, config: cfg, hostConfig: hc });
+    } catch (err) {
+      store.releaseName(name, id);
+      throw err;
+    }
     const rec: ContainerRecord = {
       ID: id,
       Name: name,
@@ -354,16 +366,20 @@ export class ContainerService {
       State: initialState(),
       Runtime: runtime,
       RestartCount: 0,
+      ...(mounts !== undefined && Object.keys(mounts.mountPoints).length > 0 ? { MountPoints: mounts.mountPoints } : {}),
       HostConfig: hc,
     };
     try {
       await createRootfsDirs(rootfsPaths(store.dir(id)));
+      await this.#o.mounts?.populate(rec, rootfsPaths(store.dir(id)), [...rec.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
       await store.save(rec);
     } catch (err) {
       store.releaseName(name, id);
       await rm(store.dir(id), { recursive: true, force: true });
+      await mounts?.rollback();
       throw err;
     }
+    this.#o.mounts?.settled(id);
     this.#emit(rec, 'create');
     return { Id: id, Warnings: [] };
   }
@@ -398,7 +414,10 @@ export class ContainerService {
       const abortAttach = new AbortController();
       let bpf: ReturnType<SeccompBpfCache['prepare']>;
       try {
-        const spec = await buildSpec({ container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c), seccomp: await this.#o.seccompProfile() });
+        const mounts = await this.#o.mounts?.setup(c, rp.merged);
+        const spec = await buildSpec({
+          container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c), seccomp: await this.#o.seccompProfile(), ...(mounts !== undefined ? { mounts } : {}),
+        });
         bpf = this.#bpf.prepare(spec, conmon.runtime);
         await mkdir(paths.bundle, { recursive: true, mode: 0o700 });
         await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
@@ -439,6 +458,7 @@ export class ContainerService {
         abortAttach.abort(err);
         const msg = messageOf(err);
         if (created !== undefined) await conmon.runtime.delete(c.ID, { force: true }).catch(() => undefined);
+        await this.#o.mounts?.release(c);
         await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed start', { id: c.ID, err: messageOf(e) }));
         setStartFailed(c, { exitCode: startErrorExitCode(msg), error: runtimeErrorMessage(msg) });
         await this.#o.store.save(c);
@@ -452,7 +472,7 @@ export class ContainerService {
     });
     if (failed !== undefined) {
       const msg = `failed to create task for container: OCI runtime create failed: ${runtimeErrorMessage(messageOf(failed))}: unknown`;
-      if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
+      if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true, volumes: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
       throw startErrorExitCode(msg) === 128 ? new System(msg, { cause: failed }) : new InvalidParameter(msg, { cause: failed });
     }
   }
@@ -489,6 +509,7 @@ export class ContainerService {
         }),
         unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) })),
       ]);
+      await this.#o.mounts?.release(c);
       setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
       await this.#o.store.save(c);
       this.#emit(c, 'die', { exitCode: String(code) });
@@ -497,7 +518,7 @@ export class ContainerService {
     });
     for (const w of this.#liveOf(id).exitWaiters.splice(0)) w(code);
     if (autoRemove) {
-      await this.remove(id, { force: true }).catch((err: unknown) => {
+      await this.remove(id, { force: true, volumes: true }).catch((err: unknown) => {
         if (!isNotFound(err)) this.#o.logger.warn('auto-remove failed', { id, err: messageOf(err) });
       });
     }
@@ -743,11 +764,11 @@ export class ContainerService {
       if (c.State.Status === 'removing') throw new Conflict(`removal of container ${c.ID} is already in progress`);
       setRemoving(c);
       await this.#o.store.save(c);
-      await this.#finishRemove(c);
+      await this.#finishRemove(c, opts.volumes === true);
     });
   }
 
-  async #finishRemove(c: ContainerRecord): Promise<void> {
+  async #finishRemove(c: ContainerRecord, volumes = false): Promise<void> {
     const paths = this.#paths(c.ID);
     const rt = this.#o.runtimes.get(c.Runtime)?.runtime;
     // Usually the exit handler deleted the runtime's state already; exec'ing it again costs ~15 ms.
@@ -763,6 +784,7 @@ export class ContainerService {
     await rm(paths.bundle, { recursive: true, force: true });
     await rm(paths.exitFile, { force: true });
     await this.#o.store.delete(c);
+    await this.#o.mounts?.removed(c, { volumes });
     this.#emit(c, 'destroy');
     this.#stats.forget(c.ID);
     const live = this.#liveOf(c.ID);
@@ -833,7 +855,7 @@ export class ContainerService {
       Status: this.#statusText(c),
       HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: {} },
-      Mounts: [],
+      Mounts: this.#o.mounts?.inspect(c) ?? [],
     }));
   }
 
@@ -880,7 +902,7 @@ export class ContainerService {
         Name: 'overlay2',
         Data: { LowerDir: (lowers.length > 0 ? lowers : [rp.empty]).join(':'), MergedDir: rp.merged, UpperDir: rp.upper, WorkDir: rp.work },
       },
-      Mounts: [],
+      Mounts: this.#o.mounts?.inspect(c) ?? [],
       Config: c.Config,
       NetworkSettings: {
         Bridge: '',
@@ -1137,7 +1159,7 @@ function shouldRestartAtStartup(c: ContainerRecord): boolean {
   return c.HasBeenManuallyStopped !== true && policyWantsRestart(c, c.State.ExitCode);
 }
 
-const LIST_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'health', 'before', 'since'];
+const LIST_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'health', 'before', 'since', 'volume'];
 const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTH_STATES = ['starting', 'healthy', 'unhealthy', 'none'];
 
@@ -1153,6 +1175,8 @@ function matchFilters(c: ContainerRecord, f: Filters): boolean {
     any('exited', (v) => c.State.Status === 'exited' && String(c.State.ExitCode) === v) &&
     any('health', (v) => (c.State.Health?.Status ?? 'none') === v) &&
     any('ancestor', (v) => c.Config.Image === v || c.Image === v || c.Image === `sha256:${v}`) &&
+    // moby: a volume's name (a bind's source) or a mount's destination.
+    any('volume', (v) => Object.values(c.MountPoints ?? {}).some((m) => (m.Name ?? m.Source) === v || m.Destination === v)) &&
     any('label', (v) => {
       const [k, val] = v.split('=');
       const labels = c.Config.Labels ?? {};

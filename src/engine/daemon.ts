@@ -15,6 +15,9 @@ import { imageRoutes } from '../server/routers/images.js';
 import { containerRoutes } from '../server/routers/containers.js';
 import { execRoutes } from '../server/routers/exec.js';
 import { containerFsRoutes } from '../server/routers/container-fs.js';
+import { volumeRoutes } from '../server/routers/volumes.js';
+import { VolumeService } from '../volume/service.js';
+import { ContainerMounts } from './mounts.js';
 import type { HostConfig } from '../api/containers.js';
 import type { ContainerConfig } from '../oci/image.js';
 import { ContainerFsService } from './container-fs.js';
@@ -26,7 +29,7 @@ import { ensureHugetlbV1 } from '../runtime/host.js';
 import { loadSeccompProfile, type DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import { chainIds } from '../store/layers/store.js';
 import { EventBus, streamEvents } from './events.js';
-import { ContainerService } from './containers.js';
+import { ContainerService, dirSize } from './containers.js';
 import { ExecService } from './exec.js';
 import { SystemService } from './system.js';
 
@@ -79,8 +82,23 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   const layers = new LayerStore(join(o.dataRoot, 'layers'));
   const meta = new ImageMetadataStore(join(o.dataRoot, 'image'));
   const containerStore = new ContainerStore(join(o.dataRoot, 'containers'), o.logger);
+  const volumes: VolumeService = new VolumeService({
+    root: join(o.dataRoot, 'volumes'),
+    logger: o.logger,
+    emit: (action, name, attrs) => events.publish('volume', action, name, attrs),
+    // Containers' mount points (and creates under way) are the volumes' references.
+    references: (name): string[] => mounts.references(name),
+    size: dirSize,
+  });
+  const mounts: ContainerMounts = new ContainerMounts({
+    volumes,
+    findContainer: (ref) => containerStore.get(ref),
+    containers: () => containerStore.list(),
+    logger: o.logger,
+    emit: (action, name, attrs) => events.publish('volume', action, name, attrs),
+  });
   // Containers are loaded first: image GC at images.init() must see the layers they hold.
-  await Promise.all([content.init(), layers.init(), meta.init(), containerStore.init()]);
+  await Promise.all([content.init(), layers.init(), meta.init(), containerStore.init(), volumes.init()]);
   let containers: ContainerService | undefined;
   const images = new ImageService({
     content,
@@ -124,6 +142,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
       return execs.probe(id, argv, timeoutMs);
     },
     ...(o.logConfig !== undefined ? { logConfig: o.logConfig } : {}),
+    mounts,
   });
   const containerService = containers;
   execs = new ExecService({
@@ -133,6 +152,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   const containerFs = new ContainerFsService({
     containers: containerService,
+    withVolumes: (c, merged, fn) => mounts.withVolumesMounted(c, merged, fn),
     images,
     emit: (action, c, attrs) => events.publish('container', action, c.ID, { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...attrs }),
   });
@@ -150,6 +170,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     defaultRuntime: o.defaultRuntime,
     debug: o.debug,
     containerCounts: () => containerService.counts(),
+    volumesUsage: () => volumes.diskUsage(),
   });
 
   const backend = {
@@ -164,6 +185,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     ...imageRoutes(images),
     ...containerRoutes(containers),
     ...execRoutes(execs),
+    ...volumeRoutes(volumes),
     ...containerFsRoutes({
       statPath: (n, p) => containerFs.statPath(n, p),
       archive: (n, p, r) => containerFs.archive(n, p, r),

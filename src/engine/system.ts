@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { SystemDfResponse, SystemVersion } from '../api/types.js';
+import type { Volume } from '../api/volumes.js';
 import type { ImageService } from '../image/service.js';
 import type { EventBus } from './events.js';
 
@@ -19,6 +20,8 @@ export interface SystemInfoOptions {
   debug: boolean;
   /** Container counts by state (none when the daemon has no container service). */
   containerCounts?: () => { total: number; running: number; paused: number; stopped: number };
+  /** Local volumes with their UsageData, for /system/df. */
+  volumesUsage?: () => Promise<Volume[]>;
 }
 
 function osPrettyName(): string {
@@ -181,7 +184,7 @@ export class SystemService {
       LayersSize: await this.#o.images.layersSize(),
       Images: images,
       Containers: [],
-      Volumes: [],
+      Volumes: (await this.#o.volumesUsage?.()) ?? [],
       BuildCache: [],
     };
   }

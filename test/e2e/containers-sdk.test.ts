@@ -72,6 +72,47 @@ print(json.dumps({"logs": logs, "exec": [ex.exit_code, ex.output.decode()], "sta
   assert.deepEqual(out, { logs: 'started\n', exec: [3, 'from exec\n'], stats: ['/sdk-py', true, true], status: 'running', wait: 137, gone: [] });
 });
 
+test('python3-docker: volumes.create/get/list/remove, containers.run(volumes={...}) with a named volume and a bind', async () => {
+  const out = (await py(`
+import os, tempfile
+host = tempfile.mkdtemp(prefix="estiba-sdk-bind-")
+v = c.volumes.create(name="sdk-vol", labels={"made": "by-sdk"})
+w = c.containers.run("busybox", ["sh", "-c", "echo in-volume > /data/f; echo in-bind > /host/g"],
+                     volumes={"sdk-vol": {"bind": "/data", "mode": "rw"}, host: {"bind": "/host", "mode": "rw"}}, remove=True)
+r = c.containers.run("busybox", ["cat", "/data/f"], volumes={"sdk-vol": {"bind": "/data", "mode": "ro"}}, remove=True).decode()
+ro = c.containers.run("busybox", ["sh", "-c", "touch /data/x 2>&1; true"], volumes=["sdk-vol:/data:ro"], remove=True).decode()
+err = None
+keep = c.containers.create("busybox", "true", volumes=["sdk-vol:/data"])
+try:
+    v.remove()
+except docker.errors.APIError as e:
+    err = [e.status_code, e.explanation]
+keep.remove()
+listed = [x.name for x in c.volumes.list(filters={"label": "made=by-sdk"})]
+got = c.volumes.get("sdk-vol").attrs
+v.remove()
+gone = None
+try:
+    c.volumes.get("sdk-vol")
+except docker.errors.NotFound as e:
+    gone = e.explanation
+bind = open(os.path.join(host, "g")).read()
+import shutil
+shutil.rmtree(host)
+print(json.dumps({"read": r, "ro": ro, "bind": bind, "err": err, "listed": listed,
+                  "labels": got["Labels"], "driver": got["Driver"], "gone": gone}))
+`)) as { read: string; ro: string; bind: string; err: [number, string]; listed: string[]; labels: unknown; driver: string; gone: string };
+  assert.equal(out.read, 'in-volume\n');
+  assert.match(out.ro, /Read-only file system/);
+  assert.equal(out.bind, 'in-bind\n');
+  assert.equal(out.err[0], 409);
+  assert.match(out.err[1], /^remove sdk-vol: volume is in use - \[[0-9a-f]{64}\]$/);
+  assert.deepEqual(out.listed, ['sdk-vol']);
+  assert.deepEqual(out.labels, { made: 'by-sdk' });
+  assert.equal(out.driver, 'local');
+  assert.equal(out.gone, 'get sdk-vol: no such volume');
+});
+
 test('dockerode: create, start, attach, wait, remove', async (t) => {
   let Docker: typeof import('dockerode');
   try {

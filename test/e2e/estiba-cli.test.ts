@@ -117,6 +117,42 @@ test('save to a file and load it back; import with changes; rmi untags then dele
   assert.match(prune.stdout, /Total reclaimed space: /);
 });
 
+test('estiba volume create, ls, inspect, rm and prune print what docker prints', async () => {
+  const created = await estiba('volume', 'create', '--label', 'team=cli', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', 'cli-vol-a');
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(created.stdout, 'cli-vol-a\n');
+  assert.equal((await docker('volume', 'create', 'cli-vol-b')).code, 0);
+  for (const args of [
+    ['volume', 'ls'],
+    ['volume', 'ls', '-q'],
+    ['volume', 'ls', '--filter', 'label=team=cli'],
+    ['volume', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Labels}} {{.Mountpoint}}'],
+    ['volume', 'ls', '--format', 'json'],
+    ['volume', 'inspect', 'cli-vol-a', 'cli-vol-b'],
+    ['volume', 'inspect', '-f', '{{.Name}} {{.Labels}} {{.Options}}', 'cli-vol-a'],
+    ['volume', 'inspect', 'cli-no-such'],
+    ['volume', 'create', 'a/b'],
+    ['volume', 'create', '--opt', 'bogus=1', 'cli-vol-c'],
+    ['system', 'df'],
+  ]) {
+    const ours = await estiba(...args);
+    const theirs = await docker(...args);
+    assert.equal(ours.code, theirs.code, `${args.join(' ')}: ${ours.stderr}`);
+    assert.equal(ours.stdout, theirs.stdout, `estiba ${args.join(' ')} prints what docker prints`);
+    assert.equal(ours.stderr, theirs.stderr, `estiba ${args.join(' ')} complains as docker does`);
+  }
+  const rm = await estiba('volume', 'rm', 'cli-vol-a', 'cli-no-such');
+  assert.equal(rm.code, 1);
+  assert.equal(rm.stdout, 'cli-vol-a\n');
+  assert.equal(rm.stderr, 'Error response from daemon: get cli-no-such: no such volume\n');
+  const pruneAnon = await estiba('volume', 'prune', '-f');
+  assert.equal(pruneAnon.stdout, 'Total reclaimed space: 0B\n');
+  const pruneAll = await estiba('volume', 'prune', '--all', '--force');
+  assert.equal(pruneAll.stdout, 'Deleted Volumes:\ncli-vol-b\n\nTotal reclaimed space: 0B\n');
+  const declined = await run(process.execPath, [ESTIBA, 'volume', 'prune'], Buffer.from('n\n'));
+  assert.equal(declined.stdout, 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ');
+});
+
 test('estiba version and info talk to the daemon', async () => {
   const v = await estiba('version', '--format', '{{.Server.Version}} {{.Client.ApiVersion}}');
   assert.equal(v.code, 0, v.stderr);
