@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, HostConfig,
-  LogConfig, WaitCondition,
+  LogConfig, NetworkSettings, WaitCondition,
 } from '../api/containers.js';
 import type { Filters } from '../api/types.js';
 import {
@@ -45,12 +45,16 @@ import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
+import type { NetworkService } from './networks.js';
 import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
 import { LogRotator } from './log-rotator.js';
 import { pumpSession } from './stdio-pump.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
 
 const execFileP = promisify(execFile);
+
+/** The hooks of NetworkService (engine/networks.ts) the container lifecycle calls. */
+export type ContainerNetworking = Pick<NetworkService, 'attachmentsFor' | 'created' | 'setUp' | 'tearDown' | 'removed' | 'settings' | 'summary'>;
 
 /** What the service needs from the image side. */
 export interface ContainerImages {
@@ -79,6 +83,8 @@ export interface ContainerServiceOptions {
   execIds?: (id: string) => string[] | null;
   /** Runs a health probe in a running container (ExecService.probe). */
   probe?: (id: string, argv: string[], timeoutMs: number) => Promise<ProbeResult>;
+  /** Networking (NetworkService); without it every container gets a private namespace with only lo. */
+  network?: ContainerNetworking;
   /** The daemon's `--log-driver`/`--log-opt`; default json-file with {@link DEFAULT_LOG_OPTS}. */
   logConfig?: LogConfig;
   now?: () => Date;
@@ -278,7 +284,8 @@ export class ContainerService {
     const { HostConfig: hostConfigIn, NetworkingConfig: _net, ...userCfg } = req;
     const hc: HostConfig = { ...(hostConfigIn ?? {}) };
     hc.NetworkMode = hc.NetworkMode === undefined || hc.NetworkMode === '' ? 'default' : hc.NetworkMode;
-    if (!['default', 'none', 'host', 'bridge'].includes(hc.NetworkMode)) {
+    const attachments = this.#o.network?.attachmentsFor(hc, req.NetworkingConfig) ?? [];
+    if (this.#o.network === undefined && !['default', 'none', 'host', 'bridge'].includes(hc.NetworkMode)) {
       throw new NotFound(`network ${hc.NetworkMode} not found`);
     }
     const runtime = hc.Runtime === undefined || hc.Runtime === '' ? this.#o.defaultRuntime : hc.Runtime;
@@ -354,6 +361,7 @@ export class ContainerService {
     try {
       await createRootfsDirs(rootfsPaths(store.dir(id)));
       await store.save(rec);
+      await this.#o.network?.created(id, attachments);
     } catch (err) {
       store.releaseName(name, id);
       await rm(store.dir(id), { recursive: true, force: true });
@@ -389,10 +397,21 @@ export class ContainerService {
       const rp = rootfsPaths(dir);
       const paths = this.#paths(c.ID);
       await mountRootfs(rp, [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
+      let net;
+      try {
+        // Network errors (a port already allocated, a missing network) reach the client as they are, like Docker's.
+        net = await this.#o.network?.setUp(c);
+      } catch (err) {
+        await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed network setup', { id: c.ID, err: messageOf(e) }));
+        throw err;
+      }
       let created;
       const abortAttach = new AbortController();
       try {
-        const spec = await buildSpec({ container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c), seccomp: await this.#o.seccompProfile() });
+        const spec = await buildSpec({
+          container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c, net), seccomp: await this.#o.seccompProfile(),
+          ...(net !== undefined ? { netns: net.namespace } : {}),
+        });
         await mkdir(paths.bundle, { recursive: true, mode: 0o700 });
         await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
         await rm(paths.exitFile, { force: true });
@@ -426,6 +445,7 @@ export class ContainerService {
         abortAttach.abort(err);
         const msg = messageOf(err);
         if (created !== undefined) await conmon.runtime.delete(c.ID, { force: true }).catch(() => undefined);
+        await this.#o.network?.tearDown(c).catch((e: unknown) => this.#o.logger.warn('network teardown after failed start', { id: c.ID, err: messageOf(e) }));
         await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed start', { id: c.ID, err: messageOf(e) }));
         setStartFailed(c, { exitCode: startErrorExitCode(msg), error: runtimeErrorMessage(msg) });
         await this.#o.store.save(c);
@@ -473,6 +493,7 @@ export class ContainerService {
         if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
       });
       await unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) }));
+      await this.#o.network?.tearDown(c).catch((err: unknown) => this.#o.logger.warn('network teardown after exit', { id, err: messageOf(err) }));
       setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
       await this.#o.store.save(c);
       this.#emit(c, 'die', { exitCode: String(code) });
@@ -744,6 +765,7 @@ export class ContainerService {
     this.#health.stop(c.ID);
     this.#backoff.delete(c.ID);
     await unmountRootfs(rootfsPaths(this.#o.store.dir(c.ID)));
+    await this.#o.network?.removed(c);
     await rm(paths.bundle, { recursive: true, force: true });
     await rm(paths.exitFile, { force: true });
     await this.#o.store.delete(c);
@@ -806,6 +828,7 @@ export class ContainerService {
       Status: this.#statusText(c),
       HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: {} },
+      ...this.#o.network?.summary(c),
       Mounts: [],
     }));
   }
@@ -855,7 +878,7 @@ export class ContainerService {
       },
       Mounts: [],
       Config: c.Config,
-      NetworkSettings: {
+      NetworkSettings: (this.#o.network?.settings(c) as NetworkSettings | undefined) ?? {
         Bridge: '',
         SandboxID: '',
         SandboxKey: '',
