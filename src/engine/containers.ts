@@ -383,6 +383,7 @@ export class ContainerService {
       this.#backoff.delete(c.ID);
     }
     let failed: unknown;
+    let netFailed: unknown;
     await this.#lock.run(c.ID, async () => {
       if (isRunning(c)) throw new NotModified(`container ${c.ID} is already running`);
       if (c.State.Status === 'removing' || c.State.Status === 'dead') {
@@ -403,7 +404,8 @@ export class ContainerService {
         net = await this.#o.network?.setUp(c);
       } catch (err) {
         await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed network setup', { id: c.ID, err: messageOf(e) }));
-        throw err;
+        netFailed = err;
+        return;
       }
       let created;
       const abortAttach = new AbortController();
@@ -457,6 +459,10 @@ export class ContainerService {
       this.#emit(c, 'start');
       this.#monitor(c, conmon, paths);
     });
+    if (netFailed !== undefined) {
+      if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
+      throw netFailed;
+    }
     if (failed !== undefined) {
       const msg = `failed to create task for container: OCI runtime create failed: ${runtimeErrorMessage(messageOf(failed))}: unknown`;
       if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));

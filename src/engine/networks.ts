@@ -23,7 +23,7 @@ import type {
 import type { HostConfig } from '../api/containers.js';
 import type { Filters } from '../api/types.js';
 import type { ContainerRecord } from '../container/container.js';
-import { Conflict, Forbidden, InvalidParameter, NotFound, isErrno, messageOf } from '../errdefs/index.js';
+import { Conflict, Forbidden, InvalidParameter, NotFound, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
 import type { NamespaceMode } from '../oci/spec-opts/namespaces.js';
 import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
@@ -421,7 +421,15 @@ export class NetworkService {
       return [];
     }
     const primaryName = mode === 'default' ? 'bridge' : mode;
-    const primary = this.#find(primaryName);
+    let primary: NetworkRecord;
+    try {
+      primary = this.#find(primaryName);
+    } catch (err) {
+      // As Docker: the container is created; its start says `network X not found` (a 404 from
+      // create would make the docker CLI try to pull the image instead).
+      if (isNotFound(err)) return [];
+      throw err;
+    }
     if (primary.Driver === 'host' || primary.Driver === 'null') {
       hc.NetworkMode = primary.Name;
       return [];
@@ -502,6 +510,7 @@ export class NetworkService {
     return this.#locked(async () => {
       const { store } = this.#o;
       const s = store.container(c.ID) ?? { ContainerID: c.ID, Attachments: this.attachmentsFor({ ...hc }, null) };
+      if (s.Attachments.length === 0) throw new NotFound(`network ${mode} not found`);
       if (s.Active !== undefined) await this.#tearDownLocked(s, c.Name.slice(1)); // left over from a crash
       const reqs = portRequests({ portBindings: hc.PortBindings ?? null, exposedPorts: c.Config.ExposedPorts ?? null, publishAll: hc.PublishAllPorts === true });
       const active = await this.#setUpLocked(c, s, s.Attachments, reqs, undefined);
