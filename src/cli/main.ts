@@ -17,6 +17,7 @@ import { versionCommand, type VersionInfo } from './commands/system/version.js';
 import { infoCommand } from './commands/system/info.js';
 import { eventsCommand } from './commands/system/events.js';
 import { systemDf } from './commands/system/df.js';
+import { networkCommands } from './commands/network/network.js';
 
 export const DEFAULT_HOST = 'unix:///run/estiba/estiba.sock';
 const PROG = 'estiba';
@@ -39,6 +40,7 @@ export function commands(info: VersionInfo): Command[] {
   return [
     imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
     versionCommand(info), infoCommand, eventsCommand, systemDf,
+    ...networkCommands,
   ];
 }
 
