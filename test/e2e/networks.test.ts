@@ -290,3 +290,29 @@ test('a network without --subnet gets a free one from the default pools, never o
   const inside = await s.ok('run', '--rm', 'busybox', 'cat', '/etc/resolv.conf');
   for (const srv of servers) assert.match(inside, new RegExp(`nameserver ${srv.replace(/\./g, '\\.')}`));
 });
+
+test('--internal networks have no way out; --ip at run gives the static address', async () => {
+  await s.ok('network', 'create', '--internal', '--subnet', subnet(5), 'sealed');
+  const ip = subnet(5).replace(/0\/24$/, '9');
+  await s.ok('run', '-d', '--name', 'sealedweb', '--network', 'sealed', '--ip', ip, 'busybox', 'sh', '-c', 'mkdir /www && echo inside > /www/index.html && exec httpd -f -p 80 -h /www');
+  assert.equal((await s.ok('inspect', '-f', '{{.NetworkSettings.Networks.sealed.IPAddress}}', 'sealedweb')).trim(), ip);
+  assert.equal((await s.ok('network', 'inspect', '-f', '{{.Internal}}', 'sealed')).trim(), 'true');
+  // Reachable from its own network …
+  assert.equal(await s.ok('run', '--rm', '--network', 'sealed', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://sealedweb/ && exit 0; sleep 0.2; done; exit 1'), 'inside\n');
+  // … but nothing leaves it: the host's address is not routed.
+  const addr = hostAddress();
+  const srv = http.createServer((_req, res) => res.end('should not be reached\n'));
+  await new Promise<void>((r) => srv.listen(0, addr, r));
+  try {
+    const out = await s.docker('run', '--rm', '--network', 'sealed', 'busybox', 'wget', '-qO-', '-T', '2', `http://${addr}:${(srv.address() as { port: number }).port}/`);
+    assert.notEqual(out.code, 0, 'an internal network reaches no outside address');
+  } finally {
+    srv.close();
+  }
+  // The same --ip twice: Docker's error, and the second container is not left running.
+  const dup = await s.docker('run', '-d', '--name', 'sealed2', '--network', 'sealed', '--ip', ip, 'busybox', 'sleep', '60');
+  assert.equal(dup.code, 125);
+  assert.match(dup.stderr, /Address already in use/);
+  await s.ok('rm', '-f', 'sealedweb', 'sealed2');
+  await s.ok('network', 'rm', 'sealed');
+});
