@@ -31,9 +31,34 @@ const PEER: DockerPeerOptions = {
   pidFile: '/run/estiba-bench/docker.pid',
   logFile: '/run/estiba-bench/dockerd.log',
   configFile: '/run/estiba-bench/daemon.json',
-  network: 'none',
+  // Its own bridge (not the shared peer's estiba-peer0), so the network cases compare like with like.
+  network: 'bridge',
+  bridgeName: 'estiba-bench0',
+  bridgeCidr: '172.30.251.1/24',
   reuse: false,
 };
+
+/**
+ * dockerd leaves its bridge and its iptables rules for it behind when it stops: remove what
+ * names our bench bridge or its subnet, nothing else.
+ */
+async function removePeerBridge(): Promise<void> {
+  const run = (args: string[]): string => {
+    try {
+      return execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    } catch (err) {
+      void err; // Already gone.
+      return '';
+    }
+  };
+  for (const table of ['filter', 'nat']) {
+    for (const rule of run(['iptables', '-t', table, '-S']).split('\n')) {
+      if (!rule.startsWith('-A ') || !(rule.includes(PEER.bridgeName!) || rule.includes('172.30.251.'))) continue;
+      run(['sh', '-c', `iptables -t ${table} ${rule.replace(/^-A /, '-D ')}`]);
+    }
+  }
+  run(['ip', 'link', 'del', PEER.bridgeName!]);
+}
 
 const SIDES: readonly SideName[] = ['estiba', 'docker'];
 
@@ -217,7 +242,10 @@ async function main(): Promise<number> {
       await estibad?.stop();
       await estibad?.cleanup();
       if (peer) await peer.stop();
-      if (args.docker) await removeDockerPeerData(PEER);
+      if (args.docker) {
+        await removeDockerPeerData(PEER);
+        await removePeerBridge();
+      }
       await rm(base, { recursive: true, force: true });
     })());
   process.once('SIGINT', () => {

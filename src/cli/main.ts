@@ -22,6 +22,7 @@ import { volumeInspect } from './commands/volume/inspect.js';
 import { volumeLs } from './commands/volume/ls.js';
 import { volumePrune } from './commands/volume/prune.js';
 import { volumeRm } from './commands/volume/rm.js';
+import { networkCommands } from './commands/network/network.js';
 
 export const DEFAULT_HOST = 'unix:///run/estiba/estiba.sock';
 const PROG = 'estiba';
@@ -45,6 +46,7 @@ export function commands(info: VersionInfo): Command[] {
     imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
     versionCommand(info), infoCommand, eventsCommand, systemDf,
     volumeCreate, volumeLs, volumeInspect, volumeRm, volumePrune,
+    ...networkCommands,
   ];
 }
 

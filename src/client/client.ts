@@ -14,6 +14,9 @@ import type {
 } from '../api/types.js';
 import { encodeFilters } from '../api/filters.js';
 import type { Volume, VolumeCreateOptions, VolumeListResponse, VolumePruneResponse } from '../api/volumes.js';
+import type {
+  NetworkConnectRequest, NetworkCreateRequest, NetworkCreateResponse, NetworkDisconnectRequest, NetworkInspect, NetworkPruneResponse,
+} from '../api/networks.js';
 import { System } from '../errdefs/index.js';
 import { Transport, ensureOk, readAll, type RequestOptions, type TransportOptions, type RawResponse } from './transport.js';
 
@@ -166,6 +169,35 @@ export class EngineClient {
 
   async imageTag(source: string, repo: string, tag?: string): Promise<void> {
     await this.#json({ method: 'POST', path: `/images/${encodeURIComponent(source)}/tag`, query: { repo, tag } });
+  }
+
+  // ---- networks ----
+  networkList(filters?: Filters): Promise<NetworkInspect[]> {
+    return this.#json({ method: 'GET', path: '/networks', query: { filters: filters && filters.size > 0 ? encodeFilters(filters) : undefined } });
+  }
+
+  networkInspect(ref: string): Promise<NetworkInspect> {
+    return this.#json({ method: 'GET', path: `/networks/${encodeURIComponent(ref)}` });
+  }
+
+  networkCreate(req: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    return this.#json({ method: 'POST', path: '/networks/create', body: req });
+  }
+
+  async networkRemove(ref: string): Promise<void> {
+    await this.#json({ method: 'DELETE', path: `/networks/${encodeURIComponent(ref)}` });
+  }
+
+  networkPrune(filters?: Filters): Promise<NetworkPruneResponse> {
+    return this.#json({ method: 'POST', path: '/networks/prune', query: { filters: filters && filters.size > 0 ? encodeFilters(filters) : undefined } });
+  }
+
+  async networkConnect(ref: string, req: NetworkConnectRequest): Promise<void> {
+    await this.#json({ method: 'POST', path: `/networks/${encodeURIComponent(ref)}/connect`, body: req });
+  }
+
+  async networkDisconnect(ref: string, req: NetworkDisconnectRequest): Promise<void> {
+    await this.#json({ method: 'POST', path: `/networks/${encodeURIComponent(ref)}/disconnect`, body: req });
   }
 
   imageRemove(name: string, o: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {

@@ -38,11 +38,13 @@ Options:
   -G, --group string         Group for the unix socket (default "docker")
       --log-driver string    Default driver for container logs (default "json-file")
       --log-opt list         Default log driver options for containers (default max-size=10m, max-file=3)
+      --bip string           Address and prefix of the default bridge network (default: a free pool, e.g. 172.17.0.1/16)
+      --bridge-name string   Linux bridge of the default bridge network (default "estiba0")
   -v, --version              Print version information and quit
 `;
 
-function findBinary(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+function findBinary(name: string, extraDirs: readonly string[] = []): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':'), ...extraDirs]) {
     const p = join(dir, name);
     if (existsSync(p)) return p;
   }
@@ -50,6 +52,7 @@ function findBinary(name: string): string | undefined {
 }
 
 const DEFAULT_SOCKET_GROUP = 'docker';
+const NETAVARK_DIRS = ['/usr/libexec/podman', '/usr/lib/podman'];
 
 /**
  * The GID for the unix sockets, as dockerd picks it: `--group` (a name or a GID) must exist;
@@ -87,6 +90,8 @@ async function main(): Promise<number> {
         group: { type: 'string', short: 'G' },
         'log-driver': { type: 'string', default: 'json-file' },
         'log-opt': { type: 'string', multiple: true },
+        bip: { type: 'string' },
+        'bridge-name': { type: 'string', default: 'estiba0' },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -169,6 +174,13 @@ async function main(): Promise<number> {
       defaultRuntime: v['default-runtime']!,
       debug: v.debug ?? false,
       logConfig,
+      network: {
+        // Debian installs netavark and aardvark-dns for podman, outside PATH.
+        netavark: findBinary('netavark', NETAVARK_DIRS) ?? 'netavark',
+        aardvarkDns: findBinary('aardvark-dns', NETAVARK_DIRS) ?? 'aardvark-dns',
+        bridgeName: v['bridge-name']!,
+        ...(v.bip !== undefined ? { bip: v.bip } : {}),
+      },
     });
     const handler = createApiHandler({
       routes: daemon.routes,

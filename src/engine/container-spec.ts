@@ -1,8 +1,8 @@
 /**
  * The OCI config.json for a container, composed from the SpecOpt mutators the way Docker
  * builds its spec (moby daemon/oci_linux.go): process from the merged config, Docker's default
- * mounts, capabilities, masked and read-only paths, namespaces (network: a private namespace
- * with only lo, i.e. `--network none`, until networks arrive), device rules, cgroup path,
+ * mounts, capabilities, masked and read-only paths, namespaces (network: the one NetworkService
+ * prepared), device rules, cgroup path,
  * /etc/hosts, /etc/hostname and /etc/resolv.conf bind mounts, then seccomp and privileged.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import {
 } from '../oci/spec-opts/index.js';
 import type { ContainerRecord } from '../container/container.js';
 import { extraGroups, runOptionOpts } from './run-options.js';
+import type { NamespaceMode } from '../oci/spec-opts/namespaces.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -86,17 +87,23 @@ export async function resolveUser(rootfs: string, spec: string): Promise<User> {
 
 const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 
-/** Writes hosts, hostname and resolv.conf into the container directory; returns their bind mounts. */
-export async function writeEtcFiles(dir: string, c: ContainerRecord): Promise<Mount[]> {
+/**
+ * Writes hosts, hostname and resolv.conf into the container directory; returns their bind mounts.
+ * `etc` is what the network set up for the container (NetworkService.setUp); without it the
+ * localhost block and the host's resolver config.
+ */
+export async function writeEtcFiles(dir: string, c: ContainerRecord, etc?: { hosts: string; resolvConf: string }): Promise<Mount[]> {
   const hostname = c.Config.Hostname ?? c.ID.slice(0, 12);
-  await writeFile(join(dir, 'hosts'), HOSTS);
+  await writeFile(join(dir, 'hosts'), etc?.hosts ?? HOSTS);
   await writeFile(join(dir, 'hostname'), `${hostname}\n`);
-  let resolv = '';
-  try {
-    // With no network yet, the host's resolver config is what Docker would copy too.
-    resolv = await readFile('/etc/resolv.conf', 'utf8');
-  } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw err;
+  let resolv = etc?.resolvConf;
+  if (resolv === undefined) {
+    try {
+      resolv = await readFile('/etc/resolv.conf', 'utf8');
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      resolv = '';
+    }
   }
   await writeFile(join(dir, 'resolv.conf'), resolv);
   return ['resolv.conf', 'hostname', 'hosts'].map((f) => ({
@@ -151,6 +158,8 @@ export interface BuildSpecOptions {
   seccomp: DockerSeccompProfile;
   /** The container's binds, volumes and `--mount` tmpfs (engine/mounts.ts setup()). */
   mounts?: SpecOpt;
+  /** The network namespace NetworkService prepared; by default host for `--network host`, else a private one. */
+  netns?: NamespaceMode;
 }
 
 export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
@@ -164,7 +173,7 @@ export async function buildSpec(o: BuildSpecOptions): Promise<Spec> {
     withCapTweaks({ add: hc.CapAdd ?? [], drop: hc.CapDrop ?? [] }),
     withMaskedPaths(),
     withReadonlyPaths(),
-    withNamespaces({ network: hc.NetworkMode === 'host' ? 'host' : 'private' }),
+    withNamespaces({ network: o.netns ?? (hc.NetworkMode === 'host' ? 'host' : 'private') }),
     withDefaultDevices(),
     withCgroupsPath(c.ID),
     withMounts(o.etcMounts),

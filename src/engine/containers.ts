@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, HostConfig,
-  LogConfig, WaitCondition,
+  LogConfig, NetworkSettings, WaitCondition,
 } from '../api/containers.js';
 import type { Filters } from '../api/types.js';
 import {
@@ -46,6 +46,7 @@ import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
+import type { NetworkService } from './networks.js';
 import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
 import type { ContainerMounts } from './mounts.js';
 import { LogRotator } from './log-rotator.js';
@@ -54,6 +55,9 @@ import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
 
 const execFileP = promisify(execFile);
+
+/** The hooks of NetworkService (engine/networks.ts) the container lifecycle calls. */
+export type ContainerNetworking = Pick<NetworkService, 'attachmentsFor' | 'created' | 'setUp' | 'tearDown' | 'removed' | 'settings' | 'summary'>;
 
 /** What the service needs from the image side. */
 export interface ContainerImages {
@@ -82,6 +86,8 @@ export interface ContainerServiceOptions {
   execIds?: (id: string) => string[] | null;
   /** Runs a health probe in a running container (ExecService.probe). */
   probe?: (id: string, argv: string[], timeoutMs: number) => Promise<ProbeResult>;
+  /** Networking (NetworkService); without it every container gets a private namespace with only lo. */
+  network?: ContainerNetworking;
   /** The daemon's `--log-driver`/`--log-opt`; default json-file with {@link DEFAULT_LOG_OPTS}. */
   logConfig?: LogConfig;
   /** Binds, volumes and `--mount` (engine/mounts.ts); without it containers mount nothing of their own. */
@@ -287,7 +293,8 @@ export class ContainerService {
     const { HostConfig: hostConfigIn, NetworkingConfig: _net, ...userCfg } = req;
     const hc: HostConfig = { ...(hostConfigIn ?? {}) };
     hc.NetworkMode = hc.NetworkMode === undefined || hc.NetworkMode === '' ? 'default' : hc.NetworkMode;
-    if (!['default', 'none', 'host', 'bridge'].includes(hc.NetworkMode)) {
+    const attachments = this.#o.network?.attachmentsFor(hc, req.NetworkingConfig) ?? [];
+    if (this.#o.network === undefined && !['default', 'none', 'host', 'bridge'].includes(hc.NetworkMode)) {
       throw new NotFound(`network ${hc.NetworkMode} not found`);
     }
     const runtime = hc.Runtime === undefined || hc.Runtime === '' ? this.#o.defaultRuntime : hc.Runtime;
@@ -373,6 +380,7 @@ export class ContainerService {
       await createRootfsDirs(rootfsPaths(store.dir(id)));
       await this.#o.mounts?.populate(rec, rootfsPaths(store.dir(id)), [...rec.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
       await store.save(rec);
+      await this.#o.network?.created(id, attachments);
     } catch (err) {
       store.releaseName(name, id);
       await rm(store.dir(id), { recursive: true, force: true });
@@ -396,6 +404,7 @@ export class ContainerService {
       this.#backoff.delete(c.ID);
     }
     let failed: unknown;
+    let netFailed: unknown;
     await this.#lock.run(c.ID, async () => {
       if (isRunning(c)) throw new NotModified(`container ${c.ID} is already running`);
       if (c.State.Status === 'removing' || c.State.Status === 'dead') {
@@ -410,13 +419,24 @@ export class ContainerService {
       const rp = rootfsPaths(dir);
       const paths = this.#paths(c.ID);
       await mountRootfs(rp, [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
+      let net;
+      try {
+        // Network errors (a port already allocated, a missing network) reach the client as they are, like Docker's.
+        net = await this.#o.network?.setUp(c);
+      } catch (err) {
+        await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed network setup', { id: c.ID, err: messageOf(e) }));
+        netFailed = err;
+        return;
+      }
       let created;
       const abortAttach = new AbortController();
       let bpf: ReturnType<SeccompBpfCache['prepare']>;
       try {
         const mounts = await this.#o.mounts?.setup(c, rp.merged);
         const spec = await buildSpec({
-          container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c), seccomp: await this.#o.seccompProfile(), ...(mounts !== undefined ? { mounts } : {}),
+          container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c, net), seccomp: await this.#o.seccompProfile(),
+          ...(mounts !== undefined ? { mounts } : {}),
+          ...(net !== undefined ? { netns: net.namespace } : {}),
         });
         bpf = this.#bpf.prepare(spec, conmon.runtime);
         await mkdir(paths.bundle, { recursive: true, mode: 0o700 });
@@ -459,6 +479,7 @@ export class ContainerService {
         const msg = messageOf(err);
         if (created !== undefined) await conmon.runtime.delete(c.ID, { force: true }).catch(() => undefined);
         await this.#o.mounts?.release(c);
+        await this.#o.network?.tearDown(c).catch((e: unknown) => this.#o.logger.warn('network teardown after failed start', { id: c.ID, err: messageOf(e) }));
         await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed start', { id: c.ID, err: messageOf(e) }));
         setStartFailed(c, { exitCode: startErrorExitCode(msg), error: runtimeErrorMessage(msg) });
         await this.#o.store.save(c);
@@ -470,6 +491,10 @@ export class ContainerService {
       this.#emit(c, 'start');
       this.#monitor(c, conmon, paths);
     });
+    if (netFailed !== undefined) {
+      if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
+      throw netFailed;
+    }
     if (failed !== undefined) {
       const msg = `failed to create task for container: OCI runtime create failed: ${runtimeErrorMessage(messageOf(failed))}: unknown`;
       if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true, volumes: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
@@ -502,12 +527,13 @@ export class ContainerService {
       this.#rotator.unwatch(id);
       this.#health.stop(id);
       if (c.State.Health !== undefined) c.State.Health = { ...c.State.Health, Status: 'unhealthy' };
-      // The container's processes are gone: its runtime state and its rootfs mount are independent.
+      // The container's processes are gone: its runtime state, rootfs mount and network are independent.
       await Promise.all([
         this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
           if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
         }),
         unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) })),
+        this.#o.network?.tearDown(c).catch((err: unknown) => this.#o.logger.warn('network teardown after exit', { id, err: messageOf(err) })),
       ]);
       await this.#o.mounts?.release(c);
       setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
@@ -781,6 +807,7 @@ export class ContainerService {
     this.#health.stop(c.ID);
     this.#backoff.delete(c.ID);
     await unmountRootfs(rootfsPaths(this.#o.store.dir(c.ID)));
+    await this.#o.network?.removed(c);
     await rm(paths.bundle, { recursive: true, force: true });
     await rm(paths.exitFile, { force: true });
     await this.#o.store.delete(c);
@@ -855,6 +882,7 @@ export class ContainerService {
       Status: this.#statusText(c),
       HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: {} },
+      ...this.#o.network?.summary(c),
       Mounts: this.#o.mounts?.inspect(c) ?? [],
     }));
   }
@@ -904,7 +932,7 @@ export class ContainerService {
       },
       Mounts: this.#o.mounts?.inspect(c) ?? [],
       Config: c.Config,
-      NetworkSettings: {
+      NetworkSettings: (this.#o.network?.settings(c) as NetworkSettings | undefined) ?? {
         Bridge: '',
         SandboxID: '',
         SandboxKey: '',

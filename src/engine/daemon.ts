@@ -32,6 +32,12 @@ import { EventBus, streamEvents } from './events.js';
 import { ContainerService, dirSize } from './containers.js';
 import { ExecService } from './exec.js';
 import { SystemService } from './system.js';
+import { NetworkService } from './networks.js';
+import { networkRoutes } from '../server/routers/networks.js';
+import { NetworkStore } from '../network/store.js';
+import { Netavark } from '../network/netavark.js';
+import { hostPrefixes } from '../network/host-routes.js';
+import { isRunning } from '../container/container.js';
 
 export const API_VERSION = '1.45';
 export const MIN_API_VERSION = '1.24';
@@ -47,12 +53,15 @@ export interface DaemonOptions {
   debug: boolean;
   /** `--log-driver` / `--log-opt`: containers' default logging (see container/log-config.ts). */
   logConfig?: LogConfig;
+  /** netavark and aardvark-dns binaries, the default bridge's name and `--bip`. */
+  network?: { netavark: string; aardvarkDns: string; bridgeName: string; bip?: string };
 }
 
 export interface Daemon {
   routes: Route[];
   images: ImageService;
   containers: ContainerService;
+  networks: NetworkService;
   events: EventBus;
   close(): Promise<void>;
 }
@@ -116,6 +125,25 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   for (const [name, r] of Object.entries(o.runtimes)) {
     monitors.set(name, new Conmon({ runtime: new CliRuntime(name, { path: r.path, execRoot: o.execRoot }), logger: o.logger }));
   }
+  const networkOpts = o.network ?? { netavark: 'netavark', aardvarkDns: 'aardvark-dns', bridgeName: 'estiba0' };
+  const networks = new NetworkService({
+    store: new NetworkStore(join(o.dataRoot, 'network'), o.logger),
+    netavark: new Netavark({ binary: networkOpts.netavark, aardvarkBinary: networkOpts.aardvarkDns, configDir: join(o.execRoot, 'netavark') }),
+    containers: {
+      get: (ref) => containerStore.get(ref),
+      find: (ref) => containerStore.find(ref),
+      list: () => containerStore.list(),
+      dir: (id) => containerStore.dir(id),
+      isRunning: (c) => isRunning(c),
+    },
+    execRoot: o.execRoot,
+    bridgeName: networkOpts.bridgeName,
+    ...(networkOpts.bip !== undefined ? { bip: networkOpts.bip } : {}),
+    hostPrefixes,
+    emit: (action, id, attrs) => events.publish('network', action, id, attrs),
+    logger: o.logger,
+  });
+  await networks.init();
   let seccomp: Promise<DockerSeccompProfile> | undefined;
   let execs: ExecService | undefined;
   containers = new ContainerService({
@@ -136,6 +164,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     prepareRuntime: async (name) => {
       if (name === 'crun') await ensureHugetlbV1();
     },
+    network: networks,
     execIds: (id) => execs?.idsOf(id) ?? null,
     probe: (id, argv, timeoutMs) => {
       if (execs === undefined) return Promise.resolve({ exitCode: -1, output: 'exec is not ready' });
@@ -157,6 +186,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     emit: (action, c, attrs) => events.publish('container', action, c.ID, { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...attrs }),
   });
   await containers.reconcile();
+  await networks.reconcile();
   const system = new SystemService({
     version: o.version,
     gitCommit: o.gitCommit,
@@ -184,6 +214,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     ...systemRoutes(backend, { apiVersion: API_VERSION, builderVersion: '1' }),
     ...imageRoutes(images),
     ...containerRoutes(containers),
+    ...networkRoutes(networks),
     ...execRoutes(execs),
     ...volumeRoutes(volumes),
     ...containerFsRoutes({
@@ -201,6 +232,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     routes,
     images,
     containers,
+    networks,
     events,
     async close() {
       // Stores write through; nothing is buffered that needs flushing.

@@ -131,7 +131,8 @@ async function procState(pid: number): Promise<string | undefined> {
     // Field 3, after the parenthesised comm (which may itself contain spaces or parens).
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
+    // ESRCH: the process went between open and read (it was being reaped).
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ESRCH') return undefined;
     throw err;
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 
 /** Repository root, from dist/test/helpers/ or test/helpers/. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
@@ -23,6 +24,16 @@ export interface EstibadProcess {
   kill9(): Promise<void>;
   /** Remove the roots (after stop). */
   cleanup(): Promise<void>;
+}
+
+/**
+ * Every test daemon gets its own default bridge (name and subnet), so that daemons of parallel
+ * test runs never share or fight over one; a test that names its own keeps it.
+ */
+export function testNetworkArgs(args: readonly string[]): string[] {
+  if (args.includes('--bip') || args.includes('--bridge-name')) return [];
+  const r = randomBytes(3);
+  return ['--bridge-name', `estt${r.toString('hex')}`, '--bip', `10.${200 + (r[0]! % 50)}.${r[1]!}.1/24`];
 }
 
 function ping(socket: string): Promise<boolean> {
@@ -47,7 +58,7 @@ export async function startEstibad(o: { dataRoot?: string; execRoot?: string; ar
   const dataRoot = o.dataRoot ?? (await mkdtemp(join(tmpdir(), 'estiba-data-')));
   const execRoot = o.execRoot ?? (await mkdtemp(join(tmpdir(), 'estiba-exec-')));
   const socket = join(execRoot, 'estiba.sock');
-  const child = spawn(process.execPath, [ESTIBAD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, ...(o.args ?? [])], {
+  const child = spawn(process.execPath, [ESTIBAD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, ...testNetworkArgs(o.args ?? []), ...(o.args ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
