@@ -38,6 +38,10 @@ Options:
   -G, --group string         Group for the unix socket (default "docker")
       --log-driver string    Default driver for container logs (default "json-file")
       --log-opt list         Default log driver options for containers (default max-size=10m, max-file=3)
+      --insecure-registry list   Enable insecure registry communication (host[:port] or CIDR)
+      --max-concurrent-downloads int  Set the max concurrent downloads (default 3)
+      --max-concurrent-uploads int    Set the max concurrent uploads (default 5)
+      --max-download-attempts int     Set the max download attempts for each pull (default 5)
   -v, --version              Print version information and quit
 `;
 
@@ -87,6 +91,10 @@ async function main(): Promise<number> {
         group: { type: 'string', short: 'G' },
         'log-driver': { type: 'string', default: 'json-file' },
         'log-opt': { type: 'string', multiple: true },
+        'insecure-registry': { type: 'string', multiple: true },
+        'max-concurrent-downloads': { type: 'string', default: '3' },
+        'max-concurrent-uploads': { type: 'string', default: '5' },
+        'max-download-attempts': { type: 'string', default: '5' },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -126,6 +134,15 @@ async function main(): Promise<number> {
   } catch (err) {
     process.stderr.write(`estibad: ${messageOf(err)}\n`);
     return 125;
+  }
+  const limits: Record<string, number> = {};
+  for (const k of ['max-concurrent-downloads', 'max-concurrent-uploads', 'max-download-attempts'] as const) {
+    const n = Number(v[k]);
+    if (!Number.isInteger(n) || n < 1) {
+      process.stderr.write(`estibad: invalid --${k} ${JSON.stringify(v[k])}: want a positive integer\n`);
+      return 125;
+    }
+    limits[k] = n;
   }
   const logger = jsonLogger({ level, write: (line) => process.stderr.write(line) });
   const dataRoot = v['data-root']!;
@@ -167,6 +184,12 @@ async function main(): Promise<number> {
       gitCommit: GIT_COMMIT,
       runtimes,
       defaultRuntime: v['default-runtime']!,
+      registry: {
+        insecureRegistries: v['insecure-registry'] ?? [],
+        maxConcurrentDownloads: limits['max-concurrent-downloads']!,
+        maxConcurrentUploads: limits['max-concurrent-uploads']!,
+        maxDownloadAttempts: limits['max-download-attempts']!,
+      },
       debug: v.debug ?? false,
       logConfig,
     });
