@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { DataLoss, InvalidParameter, NotFound, isDataLoss, isErrno, messageOf } from '../errdefs/index.js';
+import { DataLoss, EstibaError, InvalidParameter, NotFound, System, isDataLoss, isErrno, messageOf } from '../errdefs/index.js';
 import type { ImageConfig, Descriptor, Manifest, Platform } from '../oci/image.js';
 import { familiarName, familiarString, type Reference } from '../oci/reference.js';
 import type { ContentStore } from '../store/content/store.js';
@@ -90,7 +90,8 @@ export const shortDigest = (d: string): string => d.replace(/^sha256:/, '').slic
 function retryable(err: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted) return false;
   if (err instanceof RegistryError || isDataLoss(err)) return false;
-  if (err instanceof TransportError) return true;
+  // A request that failed before it left (no credentials, a refused token) is not a network failure.
+  if (err instanceof TransportError) return !(err.cause instanceof EstibaError);
   return isErrno(err, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED') || (err instanceof Error && err.message === 'aborted');
 }
 
@@ -367,14 +368,10 @@ export function translatePullError(err: unknown, ref: Reference): unknown {
   if (!(err instanceof RegistryError)) return err;
   switch (err.code) {
     case 'DENIED':
+      return asEngineError(err, `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${err.message}`);
     case 'UNAUTHORIZED':
-      if (err.code === 'DENIED' || err.status === 401) {
-        return asEngineError(
-          err,
-          `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${err.message}`,
-        );
-      }
-      break;
+      // moby reports it as an unknown error (500): a 401 would make the docker CLI prompt for a login.
+      return new System(err.message, { cause: err });
     case 'MANIFEST_UNKNOWN':
       return asEngineError(err, `manifest for ${familiarString(ref)} not found: ${err.message}`);
     case 'NAME_UNKNOWN':

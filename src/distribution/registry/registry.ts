@@ -173,7 +173,10 @@ export class RegistryClient {
     const creds = basicCredentials(this.#auth);
     if (this.#auth?.registrytoken) return `Bearer ${this.#auth.registrytoken}`;
     if (!c) return undefined;
-    if (c.scheme === 'basic') return creds ? basicHeader(creds) : undefined;
+    if (c.scheme === 'basic') {
+      if (!creds) throw new System('no basic auth credentials');
+      return basicHeader(creds);
+    }
     if (c.scheme !== 'bearer') return undefined;
     const key = TokenCache.key(c, scopes, creds?.username ?? this.#auth?.identitytoken ?? '');
     if (!fresh) {
@@ -225,7 +228,14 @@ export class RegistryClient {
   async request(r: RegistryRequest, expect?: readonly number[]): Promise<IncomingMessage> {
     await this.ping(r.signal);
     let url = new URL(r.path, this.base);
-    let auth = await this.#authorization(r.scopes, r.signal, false);
+    let auth: string | undefined;
+    try {
+      auth = await this.#authorization(r.scopes, r.signal, false);
+    } catch (err) {
+      // Go's client reports these as failures of the request: `Get "…": no basic auth credentials`.
+      if (err instanceof TransportError || !(err instanceof EstibaError)) throw err;
+      throw new TransportError(r.method, url.href, err);
+    }
     let retried = false;
     for (let hop = 0; ; hop++) {
       const sameHost = url.host === new URL(this.base).host;
