@@ -17,6 +17,10 @@ import { versionCommand, type VersionInfo } from './commands/system/version.js';
 import { infoCommand } from './commands/system/info.js';
 import { eventsCommand } from './commands/system/events.js';
 import { systemDf } from './commands/system/df.js';
+import { imagePull } from './commands/image/pull.js';
+import { imagePush } from './commands/image/push.js';
+import { loginCommand, logoutCommand } from './commands/image/login.js';
+import { searchCommand } from './commands/image/search.js';
 
 export const DEFAULT_HOST = 'unix:///run/estiba/estiba.sock';
 const PROG = 'estiba';
@@ -38,6 +42,7 @@ const GLOBAL_FLAGS = [
 export function commands(info: VersionInfo): Command[] {
   return [
     imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
+    imagePull, imagePush, loginCommand, logoutCommand, searchCommand,
     versionCommand(info), infoCommand, eventsCommand, systemDf,
   ];
 }
@@ -168,6 +173,8 @@ export async function main(o: MainOptions): Promise<number> {
   let client: EngineClient | undefined;
   const ctx: CliContext = {
     io,
+    // As the docker CLI: --config wins, then DOCKER_CONFIG, then ~/.docker.
+    configDir: g.config !== join(homedir(), '.docker') ? g.config : env.DOCKER_CONFIG || g.config,
     now: () => new Date(),
     client: () =>
       (client ??= new EngineClient({
