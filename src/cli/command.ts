@@ -14,6 +14,8 @@ export interface CliContext {
   client(): EngineClient;
   io: CliIO;
   now(): Date;
+  /** The client config dir (`--config`, DOCKER_CONFIG, ~/.docker): config.json with registry credentials. */
+  configDir?: string;
 }
 
 /**

@@ -23,6 +23,10 @@ import { volumeLs } from './commands/volume/ls.js';
 import { volumePrune } from './commands/volume/prune.js';
 import { volumeRm } from './commands/volume/rm.js';
 import { networkCommands } from './commands/network/network.js';
+import { imagePull } from './commands/image/pull.js';
+import { imagePush } from './commands/image/push.js';
+import { loginCommand, logoutCommand } from './commands/image/login.js';
+import { searchCommand } from './commands/image/search.js';
 
 export const DEFAULT_HOST = 'unix:///run/estiba/estiba.sock';
 const PROG = 'estiba';
@@ -44,6 +48,7 @@ const GLOBAL_FLAGS = [
 export function commands(info: VersionInfo): Command[] {
   return [
     imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
+    imagePull, imagePush, loginCommand, logoutCommand, searchCommand,
     versionCommand(info), infoCommand, eventsCommand, systemDf,
     volumeCreate, volumeLs, volumeInspect, volumeRm, volumePrune,
     ...networkCommands,
@@ -176,6 +181,8 @@ export async function main(o: MainOptions): Promise<number> {
   let client: EngineClient | undefined;
   const ctx: CliContext = {
     io,
+    // As the docker CLI: --config wins, then DOCKER_CONFIG, then ~/.docker.
+    configDir: g.config !== join(homedir(), '.docker') ? g.config : env.DOCKER_CONFIG || g.config,
     now: () => new Date(),
     client: () =>
       (client ??= new EngineClient({

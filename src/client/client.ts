@@ -239,6 +239,47 @@ export class EngineClient {
     return msgs.at(-1)?.status ?? '';
   }
 
+  // ---- registry ----
+
+  /** POST /images/create?fromImage: progress messages go to onMessage; an error line throws. */
+  imagePull(o: { fromImage: string; tag?: string; platform?: string; registryAuth?: string }, onMessage?: (m: JsonMessage) => void): Promise<JsonMessage[]> {
+    return this.#stream(
+      {
+        method: 'POST',
+        path: '/images/create',
+        query: { fromImage: o.fromImage, tag: o.tag, platform: o.platform },
+        headers: o.registryAuth ? { 'X-Registry-Auth': o.registryAuth } : {},
+      },
+      onMessage,
+    );
+  }
+
+  imagePush(o: { name: string; tag?: string; registryAuth?: string }, onMessage?: (m: JsonMessage) => void): Promise<JsonMessage[]> {
+    return this.#stream(
+      {
+        method: 'POST',
+        path: `/images/${encodeURIComponent(o.name)}/push`,
+        query: { tag: o.tag },
+        headers: { 'X-Registry-Auth': o.registryAuth ?? 'e30=' },
+      },
+      onMessage,
+    );
+  }
+
+  /** POST /auth: the daemon checks the credentials against the registry. */
+  registryLogin(auth: { username?: string; password?: string; serveraddress?: string; identitytoken?: string }): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.#json({ method: 'POST', path: '/auth', body: auth });
+  }
+
+  imageSearch(o: { term: string; limit?: number; filters?: Filters; registryAuth?: string }): Promise<{ name: string; description?: string; star_count?: number; is_official?: boolean; is_automated?: boolean }[]> {
+    return this.#json({
+      method: 'GET',
+      path: '/images/search',
+      query: { term: o.term, limit: o.limit, filters: o.filters && o.filters.size > 0 ? encodeFilters(o.filters) : undefined },
+      headers: o.registryAuth ? { 'X-Registry-Auth': o.registryAuth } : {},
+    });
+  }
+
   // ---- volumes ----
   volumeList(filters?: Filters): Promise<VolumeListResponse> {
     return this.#json({ method: 'GET', path: '/volumes', query: { filters: filters && filters.size > 0 ? encodeFilters(filters) : undefined } });

@@ -40,6 +40,10 @@ Options:
       --log-opt list         Default log driver options for containers (default max-size=10m, max-file=3)
       --bip string           Address and prefix of the default bridge network (default: a free pool, e.g. 172.17.0.1/16)
       --bridge-name string   Linux bridge of the default bridge network (default "estiba0")
+      --insecure-registry list   Enable insecure registry communication (host[:port] or CIDR)
+      --max-concurrent-downloads int  Set the max concurrent downloads (default 3)
+      --max-concurrent-uploads int    Set the max concurrent uploads (default 5)
+      --max-download-attempts int     Set the max download attempts for each pull (default 5)
   -v, --version              Print version information and quit
 `;
 
@@ -92,6 +96,10 @@ async function main(): Promise<number> {
         'log-opt': { type: 'string', multiple: true },
         bip: { type: 'string' },
         'bridge-name': { type: 'string', default: 'estiba0' },
+        'insecure-registry': { type: 'string', multiple: true },
+        'max-concurrent-downloads': { type: 'string', default: '3' },
+        'max-concurrent-uploads': { type: 'string', default: '5' },
+        'max-download-attempts': { type: 'string', default: '5' },
         version: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -131,6 +139,15 @@ async function main(): Promise<number> {
   } catch (err) {
     process.stderr.write(`estibad: ${messageOf(err)}\n`);
     return 125;
+  }
+  const limits: Record<string, number> = {};
+  for (const k of ['max-concurrent-downloads', 'max-concurrent-uploads', 'max-download-attempts'] as const) {
+    const n = Number(v[k]);
+    if (!Number.isInteger(n) || n < 1) {
+      process.stderr.write(`estibad: invalid --${k} ${JSON.stringify(v[k])}: want a positive integer\n`);
+      return 125;
+    }
+    limits[k] = n;
   }
   const logger = jsonLogger({ level, write: (line) => process.stderr.write(line) });
   const dataRoot = v['data-root']!;
@@ -172,6 +189,12 @@ async function main(): Promise<number> {
       gitCommit: GIT_COMMIT,
       runtimes,
       defaultRuntime: v['default-runtime']!,
+      registry: {
+        insecureRegistries: v['insecure-registry'] ?? [],
+        maxConcurrentDownloads: limits['max-concurrent-downloads']!,
+        maxConcurrentUploads: limits['max-concurrent-uploads']!,
+        maxDownloadAttempts: limits['max-download-attempts']!,
+      },
       debug: v.debug ?? false,
       logConfig,
       network: {

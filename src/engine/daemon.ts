@@ -4,6 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isErrno } from '../errdefs/index.js';
 import { ImageService } from '../image/service.js';
+import { Puller } from '../image/pull.js';
+import { Pusher } from '../image/push.js';
+import { Registries } from '../distribution/registry/registry.js';
+import { LeaseStore } from '../store/metadata/leases.js';
 import { ContentStore } from '../store/content/store.js';
 import { LayerStore } from '../store/layers/store.js';
 import { ImageMetadataStore } from '../store/metadata/images.js';
@@ -55,6 +59,15 @@ export interface DaemonOptions {
   logConfig?: LogConfig;
   /** netavark and aardvark-dns binaries, the default bridge's name and `--bip`. */
   network?: { netavark: string; aardvarkDns: string; bridgeName: string; bip?: string };
+  /** Registry client settings (`--insecure-registry`, `--max-concurrent-downloads` …). */
+  registry?: RegistryConfig;
+}
+
+export interface RegistryConfig {
+  insecureRegistries?: string[];
+  maxConcurrentDownloads?: number;
+  maxConcurrentUploads?: number;
+  maxDownloadAttempts?: number;
 }
 
 export interface Daemon {
@@ -108,11 +121,34 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   // Containers are loaded first: image GC at images.init() must see the layers they hold.
   await Promise.all([content.init(), layers.init(), meta.init(), containerStore.init(), volumes.init()]);
+  const leases = new LeaseStore(join(o.dataRoot, 'image', 'leases'));
+  await leases.init();
+  const registries = new Registries({
+    insecureRegistries: o.registry?.insecureRegistries ?? [],
+    userAgent: `estiba/${o.version} go/none git-commit/${o.gitCommit} os/linux arch/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+    logger: o.logger,
+  });
+  const hostArch = process.arch === 'x64' ? 'amd64' : process.arch;
   let containers: ContainerService | undefined;
   const images = new ImageService({
     content,
     layers,
     meta,
+    leases,
+    registry: {
+      registries,
+      puller: new Puller({
+        content,
+        layers,
+        leases,
+        registries,
+        logger: o.logger,
+        maxConcurrentDownloads: o.registry?.maxConcurrentDownloads ?? 3,
+        maxDownloadAttempts: o.registry?.maxDownloadAttempts ?? 5,
+        defaultPlatform: { os: 'linux', architecture: hostArch },
+      }),
+      pusher: new Pusher({ content, registries, logger: o.logger, maxConcurrentUploads: o.registry?.maxConcurrentUploads ?? 5 }),
+    },
     logger: o.logger,
     emit: (action, id, attrs) => events.publish('image', action, id, attrs),
     usage: {
@@ -236,6 +272,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     events,
     async close() {
       // Stores write through; nothing is buffered that needs flushing.
+      registries.close();
     },
   };
 }

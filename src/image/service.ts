@@ -1,5 +1,5 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { Conflict, InvalidParameter, DataLoss, NotFound } from '../errdefs/index.js';
+import { Conflict, InvalidParameter, DataLoss, NotFound, NotImplemented, System } from '../errdefs/index.js';
 import type {
   HistoryResponseItem,
   ImageDeleteResponseItem,
@@ -10,7 +10,7 @@ import type {
 } from '../api/types.js';
 import type { ContainerConfig, ImageConfig } from '../oci/image.js';
 import { MediaType } from '../oci/image.js';
-import { familiarString, fullName, parseNormalizedReference, referenceString, type Reference } from '../oci/reference.js';
+import { familiarName, familiarString, fullName, parseNormalizedReference, referenceString, type Reference } from '../oci/reference.js';
 import type { ContentStore } from '../store/content/store.js';
 import { chainIds, type LayerStore } from '../store/layers/store.js';
 import { applyLayer, compressionOf, diffIdOfTar } from '../store/layers/apply.js';
@@ -26,6 +26,15 @@ import { writeArchive, type SaveItem } from './archive-write.js';
 import { applyChanges } from './changes.js';
 import { parseTagTarget, resolveImage, shortId } from './lookup.js';
 import { matchImageFilters, validateImageFilters } from './filters.js';
+import type { LeaseStore } from '../store/metadata/leases.js';
+import type { AuthConfig } from '../distribution/registry/auth.js';
+import { parsePlatform } from '../distribution/manifest.js';
+import { Repository } from '../distribution/registry/repository.js';
+import type { Puller, StoredImages } from './pull.js';
+import type { Pusher, PushSources } from './push.js';
+import { readBody, type Registries } from '../distribution/registry/registry.js';
+import { DOCKER_HUB_DOMAIN } from '../distribution/registry/endpoint.js';
+import type { ProgressSink } from './progress.js';
 
 /** The diff ID of a tar with no entries (1024 zero bytes): Docker's empty layer. */
 const EMPTY_TAR_DIGEST: Digest = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
@@ -64,6 +73,31 @@ export interface ImageServiceOptions {
   now?: () => Date;
   /** Where unpacked layers live, for GraphDriver data. */
   graphDriverName?: string;
+  /** Protects what pulls write from GC until their image exists; required for pull. */
+  leases?: LeaseStore;
+  /** Registry access; without it, pull and push are unavailable. */
+  registry?: { registries: Registries; puller: Puller; pusher: Pusher };
+}
+
+/** POST /images/create?fromImage=…: what to pull. */
+export interface PullOptions {
+  fromImage: string;
+  /** A tag or a digest; empty pulls every tag of the repository (docker pull -a). */
+  tag?: string;
+  platform?: string;
+  auth?: AuthConfig;
+  progress: ProgressSink;
+  signal?: AbortSignal;
+}
+
+/** POST /images/{name}/push: what to push. */
+export interface PushOptions {
+  name: string;
+  /** Push only this tag; without it, every tag of the repository. */
+  tag?: string;
+  auth?: AuthConfig;
+  progress: ProgressSink;
+  signal?: AbortSignal;
 }
 
 export interface ListOptions {
@@ -416,6 +450,10 @@ export class ImageService {
     const { meta, layers, content } = this.#o;
     const liveLayers = new Set<Digest>(this.#o.usage?.layersInUse?.() ?? []);
     const liveBlobs = new Set<Digest>();
+    for (const lease of (await this.#o.leases?.live()) ?? []) {
+      for (const b of lease.blobs) liveBlobs.add(b);
+      for (const c of lease.layers) liveLayers.add(c);
+    }
     for (const img of meta.listImages()) {
       liveBlobs.add(img.id);
       for (const l of img.layers) liveBlobs.add(l.blob);
@@ -728,10 +766,201 @@ export class ImageService {
     });
   }
 
+
+  // ---- registry ------------------------------------------------------------------------
+
+  #registry(): { registries: Registries; puller: Puller; pusher: Pusher } {
+    if (!this.#o.registry) throw new NotImplemented('registry access is not configured in this daemon');
+    return this.#o.registry;
+  }
+
+  #stored(): StoredImages {
+    const meta = this.#o.meta;
+    return {
+      image: (id) => meta.getImage(id)?.layers,
+      blobFor: (diffId) => {
+        for (const img of meta.listImages()) {
+          const l = img.layers.find((x) => x.diffId === diffId);
+          if (l) return { blob: l.blob, mediaType: l.mediaType };
+        }
+        return undefined;
+      },
+    };
+  }
+
+  /**
+   * `docker pull` (POST /images/create?fromImage): errors before the first progress message
+   * (a bad reference, an unknown manifest, refused credentials) are thrown as they are, so the
+   * router can answer with a status; later ones end the progress stream.
+   */
+  async pull(o: PullOptions): Promise<void> {
+    const { puller } = this.#registry();
+    let ref = parseNormalizedReference(o.fromImage);
+    const platform = o.platform ? parsePlatform(o.platform) : undefined;
+    if (o.tag) {
+      if (/^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.test(o.tag)) ref = parseNormalizedReference(`${fullName(ref)}@${o.tag}`);
+      else ref = parseNormalizedReference(`${fullName(ref)}:${o.tag}`);
+    }
+    if (ref.tag === undefined && ref.digest === undefined) {
+      const repo = new Repository(this.#registry().registries.client(ref.domain, o.auth), ref.path);
+      const tags = await repo.tags(o.signal);
+      for (const t of tags) await this.#pullOne({ ...ref, tag: t }, platform, o);
+      o.progress({ status: `Status: Downloaded newer image for ${familiarName(ref)}` });
+      return;
+    }
+    const updated = await this.#pullOne(ref, platform, o);
+    o.progress({ status: `Status: ${updated ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarString(ref)}` });
+  }
+
+  /** Pulls one tag or digest; true when the reference now points at a different image than before. */
+  async #pullOne(ref: Reference, platform: Parameters<Puller['pull']>[0]['platform'], o: PullOptions): Promise<boolean> {
+    const { puller } = this.#registry();
+    return this.#writingUnreferenced(async () => {
+      const pulled = await puller.pull(
+        { ref, ...(platform ? { platform } : {}), ...(o.auth ? { auth: o.auth } : {}), progress: o.progress, ...(o.signal ? { signal: o.signal } : {}) },
+        this.#stored(),
+      );
+      const digestRef: Reference = { domain: ref.domain, path: ref.path, digest: pulled.manifestDigest };
+      const targets = ref.digest !== undefined ? [digestRef] : [{ domain: ref.domain, path: ref.path, tag: ref.tag! }, digestRef];
+      const before = this.#o.meta.resolveRef(referenceString(ref.digest !== undefined ? digestRef : ref));
+      const record: ImageRecord = this.#o.meta.getImage(pulled.id) ?? { id: pulled.id, layers: pulled.layers, repoDigests: [] };
+      await this.#putNewRecord(record, targets);
+      await this.#commitTags(record, targets);
+      await pulled.release();
+      o.progress({ status: `Digest: ${pulled.manifestDigest}` });
+      if (before !== pulled.id) await this.#emit('pull', pulled.id, familiarString(ref));
+      return before !== pulled.id;
+    });
+  }
+
+  /** `docker push` (POST /images/{name}/push). */
+  async push(o: PushOptions): Promise<void> {
+    const { pusher } = this.#registry();
+    const ref = parseNormalizedReference(o.name);
+    if (ref.digest !== undefined) throw new InvalidParameter('cannot push a digest reference');
+    const repoName = fullName(ref);
+    const tag = o.tag || ref.tag;
+    const refs = [...this.#o.meta.refs()].filter(([r]) => {
+      const p = parseNormalizedReference(r);
+      return fullName(p) === repoName && p.tag !== undefined && (tag === undefined || p.tag === tag);
+    });
+    if (refs.length === 0) {
+      throw new NotFound(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+    }
+    o.progress({ status: `The push refers to repository [${repoName}]` });
+    for (const [r, id] of refs.sort((a, b) => a[0].localeCompare(b[0]))) {
+      const tagged = parseNormalizedReference(r);
+      const img = this.#o.meta.getImage(id);
+      if (!img) continue;
+      const result = await this.#gcLock.shared(() =>
+        pusher.push({ ref: tagged, image: img, ...(o.auth ? { auth: o.auth } : {}), progress: o.progress, ...(o.signal ? { signal: o.signal } : {}) }, this.#pushSources()),
+      );
+      o.progress({ status: `${tagged.tag!}: digest: ${result.digest} size: ${result.size}` });
+      o.progress({ progressDetail: {}, aux: { Tag: tagged.tag!, Digest: result.digest, Size: result.size } });
+      const digestRef = referenceString({ domain: tagged.domain, path: tagged.path, digest: result.digest });
+      await this.#lock.run(id, async () => {
+        if (this.#o.meta.getImage(id)) await this.#o.meta.setRef(digestRef, id);
+      });
+      await this.#emit('push', id, familiarString(tagged));
+    }
+  }
+
+  /**
+   * `docker search`: the registry's v1 search API (Docker Hub has it; a registry without it answers
+   * 404, reported as Docker does). Filters: stars, is-official, is-automated.
+   */
+  async search(o: { term: string; limit?: number; filters: Filters; auth?: AuthConfig; signal?: AbortSignal }): Promise<SearchResult[]> {
+    const { registries } = this.#registry();
+    for (const k of o.filters.keys()) if (!['stars', 'is-official', 'is-automated'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
+    const limit = o.limit ?? 25;
+    if (limit < 1 || limit > 100) throw new InvalidParameter(`limit ${limit} is outside the range of [1, 100]`);
+    const { domain, term } = splitSearchTerm(o.term);
+    const client = registries.client(domain, o.auth);
+    const host = domain === DOCKER_HUB_DOMAIN ? 'index.docker.io' : client.endpoint.host;
+    await client.ping(o.signal).catch(() => undefined);
+    const base = domain === DOCKER_HUB_DOMAIN ? `https://${host}` : client.base;
+    const url = new URL('/v1/search', base);
+    url.searchParams.set('q', term);
+    url.searchParams.set('n', String(limit));
+    const res = await client.send('GET', url, o.signal ? { signal: o.signal } : {});
+    const body = await readBody(res);
+    if (res.statusCode !== 200) throw new System(`Unexpected status code ${res.statusCode ?? 0}`);
+    let results: SearchResult[];
+    try {
+      results = ((JSON.parse(body.toString('utf8')) as { results?: SearchResult[] }).results ?? []);
+    } catch (err) {
+      throw new System(`invalid search response from ${host}: ${(err as Error).message}`, { cause: err });
+    }
+    const stars = Number(o.filters.get('stars')?.[0] ?? 0);
+    const official = o.filters.get('is-official')?.[0];
+    const automated = o.filters.get('is-automated')?.[0];
+    return results
+      .filter((r) => (r.star_count ?? 0) >= stars)
+      .filter((r) => official === undefined || (r.is_official ?? false) === (official === 'true'))
+      .filter((r) => automated === undefined || (r.is_automated ?? false) === (automated === 'true'))
+      .slice(0, limit);
+  }
+
+  #pushSources(): PushSources {
+    const meta = this.#o.meta;
+    return {
+      reposWithBlob: (blob, domain) => {
+        const out = new Set<string>();
+        for (const [r, id] of meta.refs()) {
+          const p = parseNormalizedReference(r);
+          if (p.domain === domain && meta.getImage(id)?.layers.some((l) => l.blob === blob)) out.add(p.path);
+        }
+        return [...out];
+      },
+      compressed: async (imageId, diffId, blob, mediaType) => {
+        // The image now refers to the compressed blob; the uncompressed one goes with the next GC.
+        await this.#lock.run(imageId, async () => {
+          const img = meta.getImage(imageId);
+          if (!img) return;
+          await meta.putImage({ ...img, layers: img.layers.map((l) => (l.diffId === diffId ? { ...l, blob, mediaType } : l)) });
+        });
+      },
+    };
+  }
+
+  /** `POST /auth`: checks credentials against the registry named by `serveraddress`. */
+  async login(auth: AuthConfig, signal?: AbortSignal): Promise<void> {
+    const { registries } = this.#registry();
+    await registries.client(loginDomain(auth.serveraddress), auth).login(signal);
+  }
+
   async verifyLayerBlob(layer: ImageLayer): Promise<void> {
     const { diffId } = await diffIdOfTar(this.#o.content.createReadStream(layer.blob));
     if (diffId !== layer.diffId) throw new DataLoss(`layer ${layer.blob} does not match diff ID ${layer.diffId}`);
   }
+}
+
+/** One `docker search` hit (the v1 search API's fields). */
+export interface SearchResult {
+  name: string;
+  description?: string;
+  star_count?: number;
+  is_official?: boolean;
+  is_automated?: boolean;
+}
+
+/** `docker search localhost:5000/foo` searches that registry for `foo`; other terms go to Docker Hub. */
+function splitSearchTerm(t: string): { domain: string; term: string } {
+  const i = t.indexOf('/');
+  if (i > 0) {
+    const first = t.slice(0, i);
+    if (first === 'localhost' || /[.:]/.test(first)) return { domain: first === 'index.docker.io' ? DOCKER_HUB_DOMAIN : first, term: t.slice(i + 1) };
+  }
+  return { domain: DOCKER_HUB_DOMAIN, term: t };
+}
+
+/** The registry a login names: `https://index.docker.io/v1/` and empty mean Docker Hub; a scheme and path are dropped. */
+export function loginDomain(serverAddress: string | undefined): string {
+  let s = (serverAddress ?? '').trim();
+  if (s === '') return DOCKER_HUB_DOMAIN;
+  s = s.replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
+  if (s === 'index.docker.io' || s === 'registry-1.docker.io' || s === 'docker.io') return DOCKER_HUB_DOMAIN;
+  return s;
 }
 
 /**

@@ -8,9 +8,10 @@ import type {
   ImageSummary,
 } from '../../api/types.js';
 import { parseFilters } from '../../api/filters.js';
-import { InvalidParameter, NotImplemented } from '../../errdefs/index.js';
+import { InvalidParameter, messageOf } from '../../errdefs/index.js';
+import type { JsonMessage } from '../../api/types.js';
 import type { Route, RequestContext } from '../context.js';
-import { JsonStream, queryBool, writeJson } from '../body.js';
+import { JsonStream, queryBool, queryInt, readJsonBody, writeJson } from '../body.js';
 import { versionLess } from '../version.js';
 
 /** What the images router needs from the engine (implemented by image/ImageService). */
@@ -27,6 +28,60 @@ export interface ImagesBackend {
     input: Readable,
     opts: { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string; signal?: AbortSignal },
   ): Promise<string>;
+  pull(opts: { fromImage: string; tag?: string; platform?: string; auth?: RegistryAuth; progress: (m: JsonMessage) => void; signal?: AbortSignal }): Promise<void>;
+  push(opts: { name: string; tag?: string; auth?: RegistryAuth; progress: (m: JsonMessage) => void; signal?: AbortSignal }): Promise<void>;
+  login(auth: RegistryAuth, signal?: AbortSignal): Promise<void>;
+  search(opts: { term: string; limit?: number; filters: Filters; auth?: RegistryAuth; signal?: AbortSignal }): Promise<unknown[]>;
+}
+
+/** Registry credentials as X-Registry-Auth and POST /auth carry them. */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  auth?: string;
+  email?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+/** X-Registry-Auth: base64url (padded or not) JSON; empty or undecodable means anonymous, as in moby. */
+export function decodeRegistryAuth(header: string | string[] | undefined): RegistryAuth | undefined {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (!h) return undefined;
+  try {
+    const j = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as unknown;
+    if (!j || typeof j !== 'object') return undefined;
+    const out: RegistryAuth = {};
+    for (const k of ['username', 'password', 'auth', 'email', 'serveraddress', 'identitytoken', 'registrytoken'] as const) {
+      const v = (j as Record<string, unknown>)[k];
+      if (typeof v === 'string' && v !== '') out[k] = v;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  } catch (err) {
+    // moby logs and goes on anonymously when the header does not decode.
+    void err;
+    return undefined;
+  }
+}
+
+/**
+ * Runs a progress-reporting operation: messages stream as NDJSON once the first one is out; an
+ * error before that is thrown (so the client gets a status code), one after it ends the stream
+ * with Docker's errorDetail line.
+ */
+async function progressStream(ctx: RequestContext, run: (progress: (m: JsonMessage) => void) => Promise<void>): Promise<void> {
+  const stream = new JsonStream(ctx.res);
+  const progress = (m: JsonMessage): void => void stream.send(m);
+  try {
+    await run(progress);
+  } catch (err) {
+    if (!stream.started) throw err;
+    const message = messageOf(err);
+    await stream.send({ errorDetail: { message }, error: message });
+  }
+  stream.start();
+  ctx.res.end();
 }
 
 /** Consume what is left of an upload so the client reads our error instead of a broken pipe. */
@@ -98,7 +153,20 @@ export function imageRoutes(b: ImagesBackend): Route[] {
         const fromSrc = ctx.query.get('fromSrc');
         if (fromSrc === null) {
           await drain(ctx.req);
-          throw new NotImplemented('pulling images from a registry is not available yet in this estiba build');
+          const fromImage = ctx.query.get('fromImage');
+          if (!fromImage) throw new InvalidParameter('fromImage or fromSrc is required');
+          const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+          await progressStream(ctx, (progress) =>
+            b.pull({
+              fromImage,
+              ...(ctx.query.get('tag') ? { tag: ctx.query.get('tag')! } : {}),
+              ...(ctx.query.get('platform') ? { platform: ctx.query.get('platform')! } : {}),
+              ...(auth ? { auth } : {}),
+              progress,
+              signal: ctx.signal,
+            }),
+          );
+          return;
         }
         if (fromSrc !== '-') throw new InvalidParameter('importing from a URL is not supported; send the tar as the request body (fromSrc=-)');
         const id = await withDrain(ctx, () =>
@@ -114,6 +182,46 @@ export function imageRoutes(b: ImagesBackend): Route[] {
         const stream = new JsonStream(ctx.res);
         await stream.send({ status: id });
         ctx.res.end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/{name:.*}/push',
+      handler: async (ctx) => {
+        await drain(ctx.req);
+        const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+        await progressStream(ctx, (progress) =>
+          b.push({ name: ctx.params.name!, ...(ctx.query.get('tag') ? { tag: ctx.query.get('tag')! } : {}), ...(auth ? { auth } : {}), progress, signal: ctx.signal }),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: '/auth',
+      handler: async (ctx) => {
+        const body = (await readJsonBody(ctx.req)) ?? {};
+        if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameter('invalid auth configuration: not a JSON object');
+        const auth: RegistryAuth = {};
+        for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+          if (typeof v === 'string' && v !== '') (auth as Record<string, string>)[k] = v;
+        }
+        await b.login(auth, ctx.signal);
+        writeJson(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/images/search',
+      handler: async (ctx) => {
+        const term = ctx.query.get('term');
+        if (!term) throw new InvalidParameter('term is required');
+        const limit = queryInt(ctx.query, 'limit');
+        const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+        writeJson(
+          ctx.res,
+          200,
+          await b.search({ term, ...(limit !== undefined ? { limit } : {}), filters: parseFilters(ctx.query.get('filters')), ...(auth ? { auth } : {}), signal: ctx.signal }),
+        );
       },
     },
     {

@@ -8,6 +8,9 @@ import { DataLoss, NotFound, isErrno } from '../../errdefs/index.js';
 import { hexOf, isDigest, sha256, type Digest } from '../../util/digest.js';
 import { syncDir, tempPathFor } from '../../util/atomic-file.js';
 
+/** Partial downloads untouched this long are removed at start-up. */
+const PARTIAL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
 export interface BlobInfo {
   digest: Digest;
   size: number;
@@ -32,6 +35,33 @@ export class ContentStore {
     await mkdir(join(this.#root, 'blobs', 'sha256'), { recursive: true });
     await rm(join(this.#root, 'ingest'), { recursive: true, force: true });
     await mkdir(join(this.#root, 'ingest'), { recursive: true });
+    await mkdir(join(this.#root, 'partial'), { recursive: true });
+    // Partial downloads survive restarts so that a pull can resume them; old ones are abandoned.
+    const cutoff = Date.now() - PARTIAL_MAX_AGE_MS;
+    for (const name of await readdir(join(this.#root, 'partial'))) {
+      const p = join(this.#root, 'partial', name);
+      const st = await stat(p).catch(() => undefined);
+      if (st && st.mtimeMs < cutoff) await rm(p, { force: true });
+    }
+  }
+
+  /**
+   * Where the bytes of a blob being downloaded collect (`partial/<hex>`): kept across failed
+   * attempts and daemon restarts, so the next attempt asks only for the rest (a Range request).
+   */
+  partialPath(digest: Digest): string {
+    return join(this.#root, 'partial', hexOf(digest));
+  }
+
+  /**
+   * Commit a complete partial download. The caller has hashed exactly the bytes in the file
+   * (what it replayed from it plus what it appended) and found `digest` and `size`.
+   */
+  async commitPartial(digest: Digest, size: number): Promise<BlobInfo> {
+    const path = this.partialPath(digest);
+    const st = await stat(path);
+    if (st.size !== size) throw new DataLoss(`partial blob ${digest}: ${st.size} bytes on disk, ${size} expected`);
+    return this.#commit(path, digest, size);
   }
 
   path(digest: Digest): string {
