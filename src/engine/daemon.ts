@@ -15,6 +15,11 @@ import { imageRoutes } from '../server/routers/images.js';
 import { containerRoutes } from '../server/routers/containers.js';
 import { execRoutes } from '../server/routers/exec.js';
 import { containerFsRoutes } from '../server/routers/container-fs.js';
+import { buildRoutes } from '../server/routers/build.js';
+import { BuildCache } from '../build/cache.js';
+import { BuildService } from '../build/service.js';
+import { parseTagTarget } from '../image/lookup.js';
+import { createBuildBackend } from './build-backend.js';
 import type { HostConfig } from '../api/containers.js';
 import type { ContainerConfig } from '../oci/image.js';
 import { ContainerFsService } from './container-fs.js';
@@ -137,6 +142,17 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     emit: (action, c, attrs) => events.publish('container', action, c.ID, { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...attrs }),
   });
   await containers.reconcile();
+  const builds = new BuildService({
+    backend: createBuildBackend({ images, containers: containerService, layers, tmpDir: join(o.dataRoot, 'builder', 'roots'), logger: o.logger }),
+    cache: new BuildCache(join(o.dataRoot, 'builder')),
+    tmpDir: join(o.dataRoot, 'builder', 'tmp'),
+    stepSize: async (id) => {
+      const img = images.resolve(id);
+      const top = images.topLayer(img);
+      return top === undefined ? 0 : (await layers.mustGet(top)).size;
+    },
+  });
+  await builds.init();
   const system = new SystemService({
     version: o.version,
     gitCommit: o.gitCommit,
@@ -150,6 +166,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     defaultRuntime: o.defaultRuntime,
     debug: o.debug,
     containerCounts: () => containerService.counts(),
+    buildCache: () => builds.diskUsage(),
   });
 
   const backend = {
@@ -164,6 +181,11 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     ...imageRoutes(images),
     ...containerRoutes(containers),
     ...execRoutes(execs),
+    ...buildRoutes({
+      build: (input, opts, out) => builds.build(input, opts, out),
+      prune: (x) => builds.prune(x),
+      checkTag: (t) => void parseTagTarget(t, undefined),
+    }),
     ...containerFsRoutes({
       statPath: (n, p) => containerFs.statPath(n, p),
       archive: (n, p, r) => containerFs.archive(n, p, r),

@@ -19,6 +19,8 @@ export interface SystemInfoOptions {
   debug: boolean;
   /** Container counts by state (none when the daemon has no container service). */
   containerCounts?: () => { total: number; running: number; paused: number; stopped: number };
+  /** The build cache's records for `system df` (build/BuildService.diskUsage). */
+  buildCache?: () => Promise<unknown[]>;
 }
 
 function osPrettyName(): string {
@@ -182,7 +184,7 @@ export class SystemService {
       Images: images,
       Containers: [],
       Volumes: [],
-      BuildCache: [],
+      BuildCache: (await this.#o.buildCache?.()) ?? [],
     };
   }
 }
