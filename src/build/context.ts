@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
@@ -154,8 +154,8 @@ export class BuildContext implements SourceTree {
         });
       });
       const head = await peek(input);
-      if (head.gzip) await pipeline(head.stream, createGunzip(), ex, { signal });
-      else await pipeline(head.stream, ex, { signal });
+      if (head.gzip) await pipeline(head.stream, createGunzip(), padTar(), ex, { signal });
+      else await pipeline(head.stream, padTar(), ex, { signal });
       return ctx;
     } catch (err) {
       await ctx.close();
@@ -218,6 +218,23 @@ export class BuildContext implements SourceTree {
     this.#fh = undefined;
     await rm(this.#spill, { force: true });
   }
+}
+
+/**
+ * Completes a tar that ends without padding or end-of-archive blocks: the docker CLI sends such a
+ * context when it adds a Dockerfile from stdin (`-f -`). Zero blocks after a proper end are ignored.
+ */
+function padTar(): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      n += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      cb(null, Buffer.alloc((512 - (n % 512)) % 512 + 1024));
+    },
+  });
 }
 
 /** Reads the first bytes to tell gzip from plain tar, then puts them back. */

@@ -1,0 +1,261 @@
+/**
+ * `docker build` through the real docker CLI 28 (classic builder, DOCKER_BUILDKIT=0) against
+ * estibad: every instruction, multi-stage with COPY --from, .dockerignore exceptions, build args,
+ * heredocs; the results run and checked; the cache (all cached, one file changed); bad input with
+ * Docker's errors and exit codes; and the same Dockerfile on the dockerd peer with configs and
+ * final filesystems compared.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
+import { dockerCli, startDockerPeer, type DockerPeer } from '../helpers/docker-peer.js';
+import { writeBusyboxArchive } from '../fixtures/images.js';
+
+const s = useBusyboxDaemon('estiba-build-');
+const BASE = `estiba-build-base-${randomBytes(4).toString('hex')}`;
+let ctxDir: string;
+let baseDir: string;
+
+/** The Dockerfile both daemons build (only what dockerd 20.10's classic builder knows). */
+const COMPARE_DOCKERFILE = `# syntax=docker/dockerfile:1
+ARG BASE
+FROM $BASE AS builder
+ARG GREETING=hello
+ENV APP_HOME=/app
+WORKDIR $APP_HOME
+COPY src/ ./src/
+COPY *.txt keep.log ./
+RUN echo "$GREETING from \${APP_HOME:-none} \${UNSET:-dflt} \${APP_HOME:+set}" > built.txt \\
+ # a comment inside a continuation
+ && mkdir -p out && cp src/*.sh out/
+ADD archive.tar.gz /opt/
+
+FROM $BASE
+LABEL org.example.name="estiba test" version=1.0
+MAINTAINER someone@example.com
+ENV PATH=/app/bin:$PATH MODE=prod
+COPY --from=builder /app/out /app/bin/
+COPY --from=builder --chown=1000:1000 /app/built.txt /app/
+COPY --from=0 /opt /opt
+RUN busybox addgroup -g 1001 grp && busybox adduser -D -H -u 1001 -G grp usr
+USER usr:grp
+WORKDIR /app
+EXPOSE 8080 9000/udp
+VOLUME ["/data", "/cache"]
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=5s --timeout=2s --retries=2 CMD test -f /app/built.txt
+SHELL ["/bin/sh", "-ec"]
+ONBUILD RUN echo child
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /app/built.txt"]
+`;
+
+async function makeContext(dir: string): Promise<void> {
+  await mkdir(join(dir, 'src', 'sub'), { recursive: true });
+  await writeFile(join(dir, 'Dockerfile'), COMPARE_DOCKERFILE);
+  await writeFile(join(dir, 'src', 'app.sh'), '#!/bin/sh\necho app\n', { mode: 0o755 });
+  await writeFile(join(dir, 'src', 'debug.log'), 'excluded\n');
+  await writeFile(join(dir, 'src', 'sub', 'x.log'), 'excluded too\n');
+  await writeFile(join(dir, 'keep.log'), 'kept by !keep.log\n');
+  await writeFile(join(dir, 'a.txt'), 'A\n');
+  await writeFile(join(dir, 'b.txt'), 'B\n');
+  await writeFile(join(dir, 'secret'), 'never sent\n');
+  await writeFile(join(dir, '.dockerignore'), '**/*.log\n!keep.log\nsecret\n');
+  await mkdir(join(dir, 'arch', 'pkg'), { recursive: true });
+  await writeFile(join(dir, 'arch', 'pkg', 'lib.txt'), 'from the archive\n');
+  execFileSync('tar', ['-czf', join(dir, 'archive.tar.gz'), '-C', join(dir, 'arch'), '--owner=0', '--group=0', 'pkg']);
+  await rm(join(dir, 'arch'), { recursive: true });
+}
+
+const build = (args: string[], cwd = ctxDir, input?: string) =>
+  dockerCli(['build', ...args], { host: s.d.host, cwd, env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000, ...(input !== undefined ? { input } : {}) });
+
+/** The file's own setup, once, after the shared daemon's (top-level hooks may not run in order). */
+let setupDone: Promise<void> | undefined;
+const setup = (): Promise<void> => (setupDone ??= doSetup());
+async function doSetup(): Promise<void> {
+  ctxDir = await mkdtemp(join(tmpdir(), 'estiba-build-ctx-'));
+  baseDir = await mkdtemp(join(tmpdir(), 'estiba-build-base-'));
+  await makeContext(ctxDir);
+  await writeBusyboxArchive(join(baseDir, 'base.tar'), { tag: `${BASE}:latest` });
+  await s.ok('load', '-i', join(baseDir, 'base.tar'));
+}
+
+after(async () => {
+  if (ctxDir !== undefined) await rm(ctxDir, { recursive: true, force: true });
+  if (baseDir !== undefined) await rm(baseDir, { recursive: true, force: true });
+});
+
+/** Config fields the comparison covers. */
+async function configOf(host: string, ref: string): Promise<Record<string, unknown>> {
+  const r = await dockerCli(['image', 'inspect', ref, '--format', '{{json .Config}}'], { host });
+  assert.equal(r.code, 0, r.stderr);
+  const c = JSON.parse(r.stdout) as Record<string, unknown>;
+  const pick: Record<string, unknown> = {};
+  for (const k of ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'StopSignal', 'Healthcheck', 'OnBuild', 'Shell']) pick[k] = c[k] ?? null;
+  return pick;
+}
+
+/** The final filesystem: path, type, mode, owner, size (files), md5 (files). */
+async function filesOf(host: string, ref: string): Promise<string[]> {
+  const script =
+    'find / -xdev | grep -v -E "^/(proc|sys|dev)(/|$)|^/etc/(hostname|hosts|resolv.conf)$|^/.dockerenv$|^/(data|cache)$" | sort | ' +
+    'while read -r f; do if [ -f "$f" ] && [ ! -L "$f" ]; then echo "$(stat -c "%n|%F|%a|%u|%g|%s" "$f")|$(md5sum < "$f" | cut -c1-32)"; else stat -c "%n|%F|%a|%u|%g" "$f"; fi; done';
+  const r = await dockerCli(['run', '--rm', '--network', 'none', '--user', '0', '--entrypoint', '/bin/sh', ref, '-c', script], { host, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+test('every instruction: the built image runs with the files, user, env, workdir, entrypoint/cmd and labels asked for', async () => {
+  await setup();
+  const r = await build(['-t', 'compare:estiba', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^Step 1\/27 : ARG BASE$/m);
+  assert.match(r.stdout, / ---> Running in [0-9a-f]{12}\n/);
+  assert.match(r.stdout, /^Successfully built [0-9a-f]{12}$/m);
+  assert.match(r.stdout, /^Successfully tagged compare:estiba$/m);
+  const out = await s.ok('run', '--rm', 'compare:estiba');
+  assert.equal(out, 'hi from /app dflt set\n');
+  const env = await s.ok('run', '--rm', '--entrypoint', '/bin/sh', 'compare:estiba', '-c', 'id -u; id -g; pwd; echo $MODE; echo $PATH; ls /app/bin; cat /opt/pkg/lib.txt; stat -c "%u:%g" /app/built.txt; ls -a /app');
+  assert.equal(
+    env,
+    '1001\n1001\n/app\nprod\n/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\napp.sh\nfrom the archive\n1000:1000\n.\n..\nbin\nbuilt.txt\n',
+  );
+  const cfg = await configOf(s.d.host, 'compare:estiba');
+  assert.deepEqual(cfg.Labels, { 'org.example.name': 'estiba test', version: '1.0' });
+  assert.deepEqual(cfg.Entrypoint, ['/bin/sh', '-c']);
+  assert.deepEqual(cfg.Cmd, ['cat /app/built.txt']);
+  assert.deepEqual(cfg.ExposedPorts, { '8080/tcp': {}, '9000/udp': {} });
+  assert.deepEqual(cfg.OnBuild, ['RUN echo child']);
+  const hist = await s.ok('history', '--no-trunc', '--format', '{{.CreatedBy}}', 'compare:estiba');
+  assert.match(hist, /^\/bin\/sh -c #\(nop\) {2}CMD \["cat \/app\/built.txt"\]$/m);
+  assert.match(hist, /^\/bin\/sh -c #\(nop\) WORKDIR \/app$/m);
+});
+
+test('the same Dockerfile on dockerd (classic builder) gives the same configs and the same files', async () => {
+  await setup();
+  let peer: DockerPeer;
+  try {
+    peer = await startDockerPeer();
+  } catch (err) {
+    throw new Error(`the dockerd peer is needed for this comparison and did not start: ${(err as Error).message}`, { cause: err });
+  }
+  const tag = `estiba-build-compare-${randomBytes(4).toString('hex')}`;
+  const load = await dockerCli(['load', '-i', join(baseDir, 'base.tar')], { host: peer.host });
+  assert.equal(load.code, 0, load.stderr);
+  try {
+    const r = await dockerCli(['build', '-t', tag, '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.'], { host: peer.host, cwd: ctxDir, env: { DOCKER_BUILDKIT: '0' } });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const mine = await build(['-t', 'compare:estiba', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.']);
+    assert.equal(mine.code, 0, mine.stderr);
+    assert.deepEqual(await configOf(s.d.host, 'compare:estiba'), await configOf(peer.host, tag));
+    const [ours, theirs] = [await filesOf(s.d.host, 'compare:estiba'), await filesOf(peer.host, tag)];
+    // /app/built.txt's directory and created parents carry build-time mtimes only; everything listed must match.
+    assert.deepEqual(ours, theirs);
+  } finally {
+    await dockerCli(['rmi', '-f', tag, `${BASE}:latest`], { host: peer.host });
+    await dockerCli(['image', 'prune', '-f'], { host: peer.host });
+    if (!peer.reused) await peer.stop();
+  }
+});
+
+test('a rebuild with nothing changed is all cache; one changed file reruns only the steps after it', async () => {
+  await setup();
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-cache-'));
+  try {
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${BASE}\nENV A=1\nRUN echo one > /one\nCOPY f1 /f1\nRUN cat /f1 > /copy\nLABEL x=y\n`);
+    await writeFile(join(dir, 'f1'), 'v1\n');
+    const first = await build(['-t', 'cache:test', '.'], dir);
+    assert.equal(first.code, 0, first.stderr);
+    assert.doesNotMatch(first.stdout, /Using cache/);
+    const again = await build(['-t', 'cache:test', '.'], dir);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.match(/ ---> Using cache/g)?.length, 5, again.stdout);
+    assert.doesNotMatch(again.stdout, /Running in/);
+    assert.equal(again.stdout.match(/Successfully built (\w+)/)?.[1], first.stdout.match(/Successfully built (\w+)/)?.[1]);
+    await writeFile(join(dir, 'f1'), 'v2\n');
+    const changed = await build(['-t', 'cache:test', '.'], dir);
+    assert.equal(changed.code, 0, changed.stderr);
+    const steps = changed.stdout.split(/^Step /m).slice(1);
+    assert.deepEqual(steps.map((st) => / ---> Using cache/.test(st)), [false, true, true, false, false, false]);
+    assert.equal(await s.ok('run', '--rm', 'cache:test', 'cat', '/copy'), 'v2\n');
+    const nocache = await build(['--no-cache', '-t', 'cache:test', '.'], dir);
+    assert.equal(nocache.code, 0, nocache.stderr);
+    assert.doesNotMatch(nocache.stdout, /Using cache/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('heredocs, --chmod, --target, -f with another Dockerfile from stdin, ARG scoping and -q', async () => {
+  await setup();
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-heredoc-'));
+  try {
+    await writeFile(join(dir, 'f'), 'data\n');
+    const df = `ARG V=global
+FROM ${BASE} AS first
+ARG V
+ENV WHO=world
+RUN <<EOF
+echo "hello $WHO" > /greeting
+echo "v=$V" >> /greeting
+EOF
+COPY <<EOT /etc/motd
+motd for $WHO
+EOT
+COPY --chmod=600 f /f
+FROM first AS second
+RUN echo never > /second
+`;
+    const r = await build(['-q', '--target', 'first', '-t', 'heredoc:test', '--build-arg', 'V=cli', '-f', '-', '.'], dir, df);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const out = await s.ok('run', '--rm', 'heredoc:test', 'sh', '-c', 'cat /greeting /etc/motd; stat -c %a /f; test -e /second || echo no-second');
+    assert.equal(out, 'hello world\nv=cli\nmotd for world\n600\nno-second\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad input: Docker\'s errors and exit codes, and no half-built image tagged', async () => {
+  await setup();
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-bad-'));
+  try {
+    await writeFile(join(dir, 'f'), 'x\n');
+    await symlink('/etc/passwd', join(dir, 'out'));
+    const cases: [string, RegExp, number][] = [
+      [`FROM ${BASE}\nFOO bar\n`, /Error response from daemon: dockerfile parse error line 2: unknown instruction: FOO/, 1],
+      [`FROM ${BASE}\nRUN <<EOF\necho hi\n`, /dockerfile parse error line 2: unterminated heredoc EOF in RUN/, 1],
+      [`FROM ${BASE}\nCOPY ../x /\n`, /COPY failed: forbidden path outside the build context: \.\.\/x \(\)/, 1],
+      [`FROM ${BASE}\nCOPY out /\n`, /COPY failed: file not found in build context or excluded by \.dockerignore: stat out: file does not exist/, 1],
+      [`FROM ${BASE}\nCOPY --from=nostage /x /\n`, /invalid from flag value nostage/, 1],
+      [`FROM ${BASE} AS\n`, /FROM requires either one or three arguments/, 1],
+      [`FROM ${BASE}\nRUN echo partial > /p\nRUN false\n`, /The command '\/bin\/sh -c false' returned a non-zero code: 1/, 1],
+      [`FROM ${BASE}\nRUN exit 3\n`, /The command '\/bin\/sh -c exit 3' returned a non-zero code: 3/, 3],
+    ];
+    for (const [df, re, code] of cases) {
+      await writeFile(join(dir, 'Dockerfile'), df);
+      const r = await build(['-t', 'bad:test', '.'], dir);
+      assert.equal(r.code, code, `${df}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr + r.stdout, re, df);
+      const inspect = await s.docker('image', 'inspect', 'bad:test');
+      assert.notEqual(inspect.code, 0, `bad:test must not exist after: ${df}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('POST /build/prune forgets the cache; system df shows it', async () => {
+  await setup();
+  const df = await s.ok('system', 'df', '--format', '{{.Type}} {{.TotalCount}}');
+  assert.match(df, /^Build Cache [1-9]\d*$/m);
+  const r = await s.ok('builder', 'prune', '-f');
+  assert.match(r, /Total reclaimed space/);
+  assert.match(await s.ok('system', 'df', '--format', '{{.Type}} {{.TotalCount}}'), /^Build Cache 0$/m);
+});
