@@ -229,7 +229,6 @@ export class Build {
       if (last.image === undefined) throw new BuildError('No image was generated. Is your Dockerfile empty?');
       if (!this.#o.quiet) await this.#out.aux({ ID: last.image });
     }
-    await this.#cache.save();
     const unused = Object.keys(this.#o.buildArgs).filter((k) => !this.#usedArgs.has(k) && !PROXY_ARGS.has(k)).sort();
     if (unused.length > 0) await this.#say(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
     const id = last!.image!;

@@ -30,6 +30,8 @@ export class BuildCache {
   readonly #file: string;
   #entries = new Map<string, CacheEntry>();
   readonly #lock = new KeyedMutex();
+  /** Entries added or removed since the last save (usage counts alone are not worth an fsync). */
+  #dirty = false;
 
   constructor(dir: string) {
     this.#file = join(dir, 'cache.json');
@@ -51,6 +53,7 @@ export class BuildCache {
     if (e === undefined) return undefined;
     if (!exists(e.image)) {
       this.#entries.delete(key);
+      this.#dirty = true;
       return undefined;
     }
     e.lastUsed = now.toISOString();
@@ -61,6 +64,7 @@ export class BuildCache {
   set(key: string, image: Digest, description: string, now: Date): void {
     const t = now.toISOString();
     this.#entries.set(key, { image, description, created: t, lastUsed: t, usageCount: 0 });
+    this.#dirty = true;
   }
 
   entries(): [string, CacheEntry][] {
@@ -69,9 +73,12 @@ export class BuildCache {
 
   delete(keys: readonly string[]): void {
     for (const k of keys) this.#entries.delete(k);
+    this.#dirty = true;
   }
 
   async save(): Promise<void> {
+    if (!this.#dirty) return;
+    this.#dirty = false;
     await this.#lock.run('file', () => writeJsonAtomic(this.#file, Object.fromEntries(this.#entries)));
   }
 }

@@ -794,7 +794,11 @@ export class ImageService {
 
   /** Tags an image with several references at once (a build's `-t`). */
   async tagMany(id: Digest, refs: readonly string[]): Promise<void> {
-    for (const r of refs) await this.tag(id, r, undefined);
+    for (const r of refs) {
+      // A rebuild that gives the same image leaves its tag as it is (no write, no event).
+      if (this.#o.meta.resolveRef(referenceString(parseTagTarget(r, undefined))) === id) continue;
+      await this.tag(id, r, undefined);
+    }
   }
 
   async verifyLayerBlob(layer: ImageLayer): Promise<void> {

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { dockerCli, startDockerPeer, type DockerPeer } from '../helpers/docker-peer.js';
 import { writeBusyboxArchive } from '../fixtures/images.js';
+import { ESTIBA } from '../helpers/estibad.js';
+import { run } from '../helpers/e2e.js';
 
 const s = useBusyboxDaemon('estiba-build-');
 const BASE = `estiba-build-base-${randomBytes(4).toString('hex')}`;
@@ -262,4 +264,21 @@ test('POST /build/prune forgets the cache; system df shows it', async () => {
   const r = await s.ok('builder', 'prune', '-f');
   assert.match(r, /Total reclaimed space/);
   assert.match(await s.ok('system', 'df', '--format', '{{.Type}} {{.TotalCount}}'), /^Build Cache 0$/m);
+});
+
+test('estiba build: the same context through our CLI (.dockerignore applied client-side, build args, cache, exit codes)', async () => {
+  await setup();
+  const estiba = (args: string[], input?: string) => run(process.execPath, [ESTIBA, '-H', s.d.host, 'build', ...args], { cwd: ctxDir, ...(input !== undefined ? { input } : {}) });
+  const r = await estiba(['-t', 'compare:cli', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=cli', '.']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^Step 27\/27 : CMD \["cat \/app\/built.txt"\]$/m);
+  assert.match(r.stdout, /^Successfully tagged compare:cli$/m);
+  assert.equal(await s.ok('run', '--rm', 'compare:cli'), 'cli from /app dflt set\n');
+  assert.equal(await s.ok('run', '--rm', '--entrypoint', 'ls', 'compare:cli', '/app/bin'), 'app.sh\n');
+  const again = await estiba(['-q', '-t', 'compare:cli', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=cli', '.']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  const failing = await estiba(['-f', '-', '.'], `FROM ${BASE}\nRUN exit 4\n`);
+  assert.equal(failing.code, 4);
+  assert.match(failing.stderr, /The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);
 });
