@@ -54,6 +54,8 @@ export interface BuildBackend {
     commit: { config: ContainerConfig; createdBy: string };
     remove: 'always' | 'on-success' | 'never';
     removed(containerId: string): Promise<void>;
+    /** The client went away: the container is killed and the build stops. */
+    signal?: AbortSignal;
   }): Promise<{ exitCode: number; containerId: string; image?: Digest }>;
   /** Calls `fn` with a read-only view of the image's root filesystem (an empty dir for none). */
   withImageRoot<T>(image: Digest | undefined, fn: (root: string) => Promise<T>): Promise<T>;
@@ -247,6 +249,7 @@ export class Build {
   }
 
   async #stepHeader(node: Node): Promise<void> {
+    this.#o.signal?.throwIfAborted();
     this.#step++;
     await this.#say(`Step ${this.#step}/${this.#total} : ${node.original}`);
     await this.#say('\n');
@@ -539,6 +542,7 @@ export class Build {
       commit: { config: s.config, createdBy },
       remove: this.#o.forceRm ? 'always' : this.#o.rm ? 'on-success' : 'never',
       removed: (id) => this.#say(`Removing intermediate container ${shortId(id)}\n`),
+      ...(this.#o.signal ? { signal: this.#o.signal } : {}),
     });
     if (r.exitCode !== 0 || r.image === undefined) {
       throw new BuildError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`, r.exitCode);

@@ -80,6 +80,10 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
         },
       });
       let removeIt = r.remove === 'always';
+      const onAbort = (): void => {
+        void containers.kill(id).catch((err: unknown) => o.logger.debug('kill of an aborted build step', { id, err: messageOf(err) }));
+      };
+      r.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         await r.started(id);
         const exited = containers.wait(id, 'next-exit').result;
@@ -89,6 +93,7 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
           for (const m of batch) await r.output(m.line, m.stream);
         }
         const { StatusCode: exitCode } = await exited;
+        r.signal?.throwIfAborted();
         if (exitCode !== 0) return { exitCode, containerId: id };
         const image = await containers.withRootfs(id, async (_c, rp, lowers) => {
           const changes = await upperChanges(rp.upper, lowers);
@@ -110,6 +115,7 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
         if (r.remove === 'on-success') removeIt = true;
         return { exitCode, containerId: id, image };
       } finally {
+        r.signal?.removeEventListener('abort', onAbort);
         if (removeIt) {
           await containers.remove(id, { force: true }).then(
             () => r.removed(id),

@@ -89,7 +89,12 @@ const HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n
 /** Writes hosts, hostname and resolv.conf into the container directory; returns their bind mounts. */
 export async function writeEtcFiles(dir: string, c: ContainerRecord): Promise<Mount[]> {
   const hostname = c.Config.Hostname ?? c.ID.slice(0, 12);
-  await writeFile(join(dir, 'hosts'), HOSTS);
+  // --add-host (ExtraHosts, `host:ip`) entries follow the defaults, as Docker writes them.
+  const extra = (c.HostConfig.ExtraHosts ?? []).map((h) => {
+    const at = h.indexOf(':');
+    return `${h.slice(at + 1)}\t${h.slice(0, at)}\n`;
+  });
+  await writeFile(join(dir, 'hosts'), HOSTS + extra.join(''));
   await writeFile(join(dir, 'hostname'), `${hostname}\n`);
   let resolv = '';
   try {

@@ -282,3 +282,36 @@ test('estiba build: the same context through our CLI (.dockerignore applied clie
   assert.equal(failing.code, 4);
   assert.match(failing.stderr, /The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);
 });
+
+test('build options: --network host and --add-host reach RUN, several -t, --label, --iidfile, ONBUILD triggers run in a child build, docker 20.10 and a CLI without BuildKit fall back to this API', async () => {
+  await setup();
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-opts-'));
+  try {
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${BASE}\nRUN wc -l < /proc/net/dev > /netdev && grep myhost /etc/hosts > /added\nONBUILD RUN echo triggered > /trigger\n`);
+    const iid = join(dir, 'iid');
+    const r = await build(['--network', 'host', '--add-host', 'myhost:10.1.2.3', '-t', 'opts:one', '-t', 'opts:two', '--label', 'from=cli', '--iidfile', iid, '.'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Step 4\/4 : LABEL "from"='cli'$/m);
+    assert.match(r.stdout, /^Successfully tagged opts:one$/m);
+    assert.match(r.stdout, /^Successfully tagged opts:two$/m);
+    const id = (await s.ok('image', 'inspect', '-f', '{{.Id}}', 'opts:two')).trim();
+    assert.equal(execFileSync('cat', [iid]).toString(), id);
+    assert.equal(await s.ok('image', 'inspect', '-f', '{{.Config.Labels.from}}', 'opts:one'), 'cli\n');
+    const lines = Number((await s.ok('run', '--rm', 'opts:one', 'cat', '/netdev')).trim());
+    const hostLines = execFileSync('sh', ['-c', 'wc -l < /proc/net/dev']).toString().trim();
+    assert.equal(String(lines), hostLines, 'RUN saw the host network namespace');
+    assert.equal(await s.ok('run', '--rm', 'opts:one', 'cat', '/added'), '10.1.2.3\tmyhost\n');
+    // A child build runs the parent's ONBUILD trigger; docker 20.10 picks the classic builder from the daemon's ping.
+    await writeFile(join(dir, 'Dockerfile'), 'FROM opts:one\nRUN test -f /trigger\n');
+    const child = await dockerCli(['build', '-t', 'opts:child', '.'], { host: s.d.host, cwd: dir, cli: 'docker20' });
+    assert.equal(child.code, 0, child.stderr + child.stdout);
+    assert.match(child.stdout, /# Executing 1 build trigger/);
+    assert.equal(await s.ok('run', '--rm', 'opts:child', 'cat', '/trigger'), 'triggered\n');
+    assert.equal(await s.ok('image', 'inspect', '-f', '{{json .Config.OnBuild}}', 'opts:child'), 'null\n');
+    const noBuildkitEnv = await dockerCli(['build', '-q', '.'], { host: s.d.host, cwd: dir });
+    assert.equal(noBuildkitEnv.code, 0, noBuildkitEnv.stderr);
+    assert.match(noBuildkitEnv.stdout, /^sha256:[0-9a-f]{64}$/m);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
