@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -556,10 +557,20 @@ export class Build {
     const name = ins.kind.toUpperCase() as 'COPY' | 'ADD';
     const vars = this.#vars(s);
     const sources = ins.sources.map((x) => (x.startsWith('<<') ? x : this.#expand(x, vars, ins.node)));
-    for (const x of sources) if (/^https?:\/\//.test(x)) {
-      if (ins.kind === 'copy') throw new BuildError(`COPY failed: source can't be a URL for COPY`);
-      throw new NotImplemented(`ADD failed: remote URLs are not supported by this estiba build: ${x}`);
-    }
+    for (const x of sources) if (/^https?:\/\//.test(x) && ins.kind === 'copy') throw new BuildError(`COPY failed: source can't be a URL for COPY`);
+    const checksum = ins.checksum === undefined ? undefined : this.#expand(ins.checksum, vars, ins.node);
+    if (checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(checksum)) throw new BuildError(`ADD failed: invalid checksum digest format: ${checksum}`);
+    const fetchUrl = async (url: string): Promise<{ content: Buffer; mtime: Date }> => {
+      const res = await fetch(url, { ...(this.#o.signal ? { signal: this.#o.signal } : {}) }).catch((err: unknown) => {
+        throw new BuildError(`ADD failed: error downloading ${url}: ${(err as Error).message}`);
+      });
+      if (!res.ok) throw new BuildError(`ADD failed: failed to GET ${url} with status ${res.status} ${res.statusText}`);
+      const content = Buffer.from(await res.arrayBuffer());
+      const got = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+      if (checksum !== undefined && got !== checksum) throw new BuildError(`ADD failed: digest mismatch ${got}: ${checksum}`);
+      const lm = res.headers.get('last-modified');
+      return { content, mtime: lm !== null && !Number.isNaN(Date.parse(lm)) ? new Date(lm) : new Date(0) };
+    };
     const dest = this.#expand(ins.dest, vars, ins.node);
     const chmod = ins.chmod === undefined ? undefined : this.#expand(ins.chmod, vars, ins.node);
     if (chmod !== undefined && !/^[0-7]{1,4}$/.test(chmod)) throw new BuildError(`${name} failed: invalid chmod parameter: ${chmod}`);
@@ -581,9 +592,10 @@ export class Build {
       const collect = async (tree: SourceTree, fromContext: boolean): Promise<T> => {
         let items: SourceItem[];
         try {
-          items = await collectSources(tree, sources, { heredocs: ins.heredocs, heredocContent, fromContext });
+          items = await collectSources(tree, sources, { heredocs: ins.heredocs, heredocContent, fromContext, ...(ins.kind === 'add' ? { fetchUrl } : {}) });
           if (ins.kind === 'add' && fromContext) items = await expandArchives(items);
         } catch (err) {
+          if (err instanceof BuildError) throw err;
           throw new BuildError(`${name} failed: ${(err as Error).message}`);
         }
         return fn(tree, items);

@@ -83,11 +83,24 @@ async function walk(tree: SourceTree, dir: string, into: (path: string, e: Sourc
 export async function collectSources(
   tree: SourceTree,
   sources: readonly string[],
-  o: { heredocs?: readonly Heredoc[]; heredocContent?: (h: Heredoc) => string; fromContext: boolean },
+  o: {
+    heredocs?: readonly Heredoc[];
+    heredocContent?: (h: Heredoc) => string;
+    fromContext: boolean;
+    /** ADD's remote sources: downloads a URL. */
+    fetchUrl?: (url: string) => Promise<{ content: Buffer; mtime: Date }>;
+  },
 ): Promise<SourceItem[]> {
   const items: SourceItem[] = [];
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i]!;
+    if (o.fetchUrl !== undefined && /^https?:\/\//.test(src)) {
+      const { content, mtime } = await o.fetchUrl(src);
+      // Docker names the file after the URL's last path segment and gives it mode 0600.
+      const base = posix.basename(new URL(src).pathname) || 'download';
+      items.push({ rel: '', base, source: i, fromDir: false, content, entry: { path: base, type: 'file', mode: 0o600, uid: 0, gid: 0, mtime, size: content.length, linkname: '' } });
+      continue;
+    }
     const doc = src.startsWith('<<') ? o.heredocs?.find((h) => src.replace(/^<<-?["']?/, '').replace(/["']$/, '') === h.name) : undefined;
     if (doc !== undefined) {
       const content = Buffer.from(o.heredocContent ? o.heredocContent(doc) : doc.content);

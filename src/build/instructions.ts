@@ -26,6 +26,8 @@ export interface CopyInstr {
   from?: string;
   chown?: string;
   chmod?: string;
+  /** ADD --checksum=sha256:… for a remote source. */
+  checksum?: string;
   heredocs: Heredoc[];
 }
 export interface HealthInstr {
@@ -229,6 +231,7 @@ function toInstruction(node: Node, df: Dockerfile): Instruction {
         ...(flags.has('from') ? { from: flags.get('from')! } : {}),
         ...(flags.has('chown') ? { chown: flags.get('chown')! } : {}),
         ...(flags.has('chmod') ? { chmod: flags.get('chmod')! } : {}),
+        ...(flags.has('checksum') ? { checksum: flags.get('checksum')! } : {}),
       };
     }
     case 'healthcheck': {

@@ -8,7 +8,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { dockerCli, startDockerPeer, type DockerPeer } from '../helpers/docker-peer.js';
 import { writeBusyboxArchive } from '../fixtures/images.js';
 import { ESTIBA } from '../helpers/estibad.js';
-import { run } from '../helpers/e2e.js';
+import { envWithoutDocker, run } from '../helpers/e2e.js';
 
 const s = useBusyboxDaemon('estiba-build-');
 const BASE = `estiba-build-base-${randomBytes(4).toString('hex')}`;
@@ -312,6 +314,53 @@ test('build options: --network host and --add-host reach RUN, several -t, --labe
     assert.equal(noBuildkitEnv.code, 0, noBuildkitEnv.stderr);
     assert.match(noBuildkitEnv.stdout, /^sha256:[0-9a-f]{64}$/m);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('ADD of a remote URL (a server on loopback): the file lands with mode 600, --checksum is verified; docker-py builds too', async () => {
+  await setup();
+  const body = 'remote content\n';
+  const srv = createServer((req, res) => {
+    if (req.url === '/files/remote.txt') res.end(body);
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as AddressInfo).port;
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-url-'));
+  try {
+    const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${BASE}\nADD --checksum=${sum} http://127.0.0.1:${port}/files/remote.txt /dl/\n`);
+    const r = await build(['-t', 'url:test', '.'], dir);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.equal(await s.ok('run', '--rm', 'url:test', 'sh', '-c', 'stat -c %a /dl/remote.txt; cat /dl/remote.txt'), `600\n${body}`);
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${BASE}\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/files/remote.txt /dl/\n`);
+    const bad = await build(['.'], dir);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /ADD failed: digest mismatch/);
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${BASE}\nADD http://127.0.0.1:${port}/missing /x\n`);
+    const missing = await build(['.'], dir);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /ADD failed: failed to GET http:\/\/127\.0\.0\.1:\d+\/missing with status 404/);
+    // docker-py (python3-docker) sends the same API.
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${BASE}\nARG X=1\nRUN echo $X > /x\n`);
+    const py = await run('/usr/bin/python3', ['-c', [
+      'import docker, sys',
+      `c = docker.DockerClient(base_url=${JSON.stringify(s.d.host)})`,
+      `img, logs = c.images.build(path=${JSON.stringify(dir)}, tag="py:build", buildargs={"X": "py"}, rm=True)`,
+      'print(c.containers.run("py:build", "cat /x", remove=True).decode(), end="")',
+      'try:',
+      '    c.images.build(fileobj=__import__("io").BytesIO(b"FROM ' + BASE + '\\nRUN false\\n"), rm=True)',
+      'except docker.errors.BuildError as e:',
+      '    print(e.msg)',
+    ].join('\n')], { env: envWithoutDocker() });
+    assert.equal(py.code, 0, py.stderr);
+    assert.equal(py.stdout, "py\nThe command '/bin/sh -c false' returned a non-zero code: 1\n");
+  } finally {
+    srv.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
