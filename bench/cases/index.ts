@@ -5,7 +5,7 @@ import { load200mb } from './load-200mb.js';
 import { save200mb } from './save-200mb.js';
 import { runParallel, runRm } from './run-rm.js';
 import { logs200mb, psA200, rss50, stdout200mb } from './containers.js';
-import { buildCached, buildCold, buildOneChanged } from './build.js';
+import { buildCached, buildCachedBuildkit, buildCold, buildColdBuildkit, buildOneChanged, buildOneChangedBuildkit } from './build.js';
 
 /** Every benchmark, in the order a default run takes them. */
-export const BENCHMARKS: readonly Benchmark[] = [cliVersion, cliVersionEstibaCli, images500, load200mb, save200mb, runRm, runParallel, psA200, stdout200mb, logs200mb, rss50(), buildCold, buildCached, buildOneChanged];
+export const BENCHMARKS: readonly Benchmark[] = [cliVersion, cliVersionEstibaCli, images500, load200mb, save200mb, runRm, runParallel, psA200, stdout200mb, logs200mb, rss50(), buildCold, buildCached, buildOneChanged, buildColdBuildkit, buildCachedBuildkit, buildOneChangedBuildkit];
