@@ -397,12 +397,35 @@ export class ImageService {
       return out;
     });
     if (deleted) {
+      const gone = [deleted];
+      // As moby's imageDeleteHelper: untagged parents that nothing else needs go too (a build's
+      // intermediate images), unless noprune.
+      if (opts.noprune !== true) {
+        for (let p = deleted.parent; p !== undefined; ) {
+          const parent = await this.#pruneParent(p);
+          if (parent === undefined) break;
+          gone.push(parent);
+          out.push({ Deleted: parent.id });
+          p = parent.parent;
+        }
+      }
       const removedLayers = await this.#collectGarbage();
-      for (const c of chainIds(deleted.layers.map((l) => l.diffId)).reverse()) {
+      for (const c of new Set(gone.flatMap((g) => chainIds(g.layers.map((l) => l.diffId)).reverse()))) {
         if (removedLayers.has(c)) out.push({ Deleted: c });
       }
     }
     return out;
+  }
+
+  /** Deletes `id` if it is an untagged image without children or containers; returns it then. */
+  async #pruneParent(id: Digest): Promise<ImageRecord | undefined> {
+    return this.#lock.run(id, async () => {
+      const img = this.#o.meta.getImage(id);
+      if (!img || this.#o.meta.refsOf(id).length > 0 || this.#hasChildren(id)) return undefined;
+      if ((this.#o.usage?.containersUsing(id) ?? []).length > 0) return undefined;
+      await this.#deleteImageRecord(img);
+      return img;
+    });
   }
 
   #hasChildren(id: Digest): boolean {
