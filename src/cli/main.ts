@@ -13,6 +13,7 @@ import { imageHistory } from './commands/image/history.js';
 import { imageLoad, imageSave } from './commands/image/save-load.js';
 import { imageImport } from './commands/image/import.js';
 import { imagePrune } from './commands/image/prune.js';
+import { imageBuild } from './commands/image/build.js';
 import { versionCommand, type VersionInfo } from './commands/system/version.js';
 import { infoCommand } from './commands/system/info.js';
 import { eventsCommand } from './commands/system/events.js';
@@ -47,7 +48,7 @@ const GLOBAL_FLAGS = [
 
 export function commands(info: VersionInfo): Command[] {
   return [
-    imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
+    imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune, imageBuild,
     imagePull, imagePush, loginCommand, logoutCommand, searchCommand,
     versionCommand(info), infoCommand, eventsCommand, systemDf,
     volumeCreate, volumeLs, volumeInspect, volumeRm, volumePrune,

@@ -300,4 +300,18 @@ export class EngineClient {
   volumePrune(filters?: Filters): Promise<VolumePruneResponse> {
     return this.#json({ method: 'POST', path: '/volumes/prune', query: { filters: filters && filters.size > 0 ? encodeFilters(filters) : undefined } });
   }
+
+  /**
+   * `POST /build` with a tar context; `onMessage` sees the stream as it comes. A failed build
+   * throws an error whose `code` is the daemon's errorDetail code (a failed RUN's exit code).
+   */
+  async imageBuild(context: Readable, query: Record<string, string | string[] | undefined>, onMessage: (m: JsonMessage) => void): Promise<void> {
+    const res = await this.raw({ method: 'POST', path: '/build', query, upload: context, headers: { 'Content-Type': 'application/x-tar' } });
+    for await (const m of jsonLines<JsonMessage>(res.body)) {
+      if (m.error !== undefined || m.errorDetail !== undefined) {
+        throw Object.assign(new System(m.errorDetail?.message ?? m.error ?? 'unknown error'), { code: m.errorDetail?.code ?? 1 });
+      }
+      onMessage(m);
+    }
+  }
 }

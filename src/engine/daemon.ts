@@ -22,6 +22,11 @@ import { containerFsRoutes } from '../server/routers/container-fs.js';
 import { volumeRoutes } from '../server/routers/volumes.js';
 import { VolumeService } from '../volume/service.js';
 import { ContainerMounts } from './mounts.js';
+import { buildRoutes } from '../server/routers/build.js';
+import { BuildCache } from '../build/cache.js';
+import { BuildService } from '../build/service.js';
+import { parseTagTarget } from '../image/lookup.js';
+import { createBuildBackend } from './build-backend.js';
 import type { HostConfig } from '../api/containers.js';
 import type { ContainerConfig } from '../oci/image.js';
 import { ContainerFsService } from './container-fs.js';
@@ -223,6 +228,17 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   await containers.reconcile();
   await networks.reconcile();
+  const builds = new BuildService({
+    backend: createBuildBackend({ images, containers: containerService, layers, tmpDir: join(o.dataRoot, 'builder', 'roots'), logger: o.logger }),
+    cache: new BuildCache(join(o.dataRoot, 'builder')),
+    tmpDir: join(o.dataRoot, 'builder', 'tmp'),
+    stepSize: async (id) => {
+      const img = images.resolve(id);
+      const top = images.topLayer(img);
+      return top === undefined ? 0 : (await layers.mustGet(top)).size;
+    },
+  });
+  await builds.init();
   const system = new SystemService({
     version: o.version,
     gitCommit: o.gitCommit,
@@ -237,6 +253,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     debug: o.debug,
     containerCounts: () => containerService.counts(),
     volumesUsage: () => volumes.diskUsage(),
+    buildCache: () => builds.diskUsage(),
   });
 
   const backend = {
@@ -253,6 +270,11 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     ...networkRoutes(networks),
     ...execRoutes(execs),
     ...volumeRoutes(volumes),
+    ...buildRoutes({
+      build: (input, opts, out) => builds.build(input, opts, out),
+      prune: (x) => builds.prune(x),
+      checkTag: (t) => void parseTagTarget(t, undefined),
+    }),
     ...containerFsRoutes({
       statPath: (n, p) => containerFs.statPath(n, p),
       archive: (n, p, r) => containerFs.archive(n, p, r),

@@ -22,6 +22,8 @@ export interface SystemInfoOptions {
   containerCounts?: () => { total: number; running: number; paused: number; stopped: number };
   /** Local volumes with their UsageData, for /system/df. */
   volumesUsage?: () => Promise<Volume[]>;
+  /** The build cache's records for `system df` (build/BuildService.diskUsage). */
+  buildCache?: () => Promise<unknown[]>;
 }
 
 function osPrettyName(): string {
@@ -185,7 +187,7 @@ export class SystemService {
       Images: images,
       Containers: [],
       Volumes: (await this.#o.volumesUsage?.()) ?? [],
-      BuildCache: [],
+      BuildCache: (await this.#o.buildCache?.()) ?? [],
     };
   }
 }

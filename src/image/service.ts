@@ -8,7 +8,7 @@ import type {
   ImageSummary,
   Filters,
 } from '../api/types.js';
-import type { ContainerConfig, ImageConfig } from '../oci/image.js';
+import type { ContainerConfig, HistoryEntry, ImageConfig } from '../oci/image.js';
 import { MediaType } from '../oci/image.js';
 import { familiarName, familiarString, fullName, parseNormalizedReference, referenceString, type Reference } from '../oci/reference.js';
 import type { ContentStore } from '../store/content/store.js';
@@ -47,6 +47,19 @@ export interface ImageUsage {
 }
 
 export type ImageEventSink = (action: string, imageId: string, attributes: Record<string, string>) => void;
+
+/** What a build step gives the image service (see ImageService.createBuildImage). */
+export interface BuildImageOptions {
+  parent?: Digest;
+  layer?: (out: Writable) => Promise<void>;
+  config: ContainerConfig;
+  history: Omit<HistoryEntry, 'created' | 'empty_layer'>;
+  author?: string;
+  containerId?: string;
+  containerConfig?: ContainerConfig;
+  /** For `FROM scratch`: the platform of the new image. */
+  platform?: { os: string; architecture: string };
+}
 
 /** What `docker commit` gives the image service (see ImageService.commit). */
 export interface CommitOptions {
@@ -418,12 +431,35 @@ export class ImageService {
       return out;
     });
     if (deleted) {
+      const gone = [deleted];
+      // As moby's imageDeleteHelper: untagged parents that nothing else needs go too (a build's
+      // intermediate images), unless noprune.
+      if (opts.noprune !== true) {
+        for (let p = deleted.parent; p !== undefined; ) {
+          const parent = await this.#pruneParent(p);
+          if (parent === undefined) break;
+          gone.push(parent);
+          out.push({ Deleted: parent.id });
+          p = parent.parent;
+        }
+      }
       const removedLayers = await this.#collectGarbage();
-      for (const c of chainIds(deleted.layers.map((l) => l.diffId)).reverse()) {
+      for (const c of new Set(gone.flatMap((g) => chainIds(g.layers.map((l) => l.diffId)).reverse()))) {
         if (removedLayers.has(c)) out.push({ Deleted: c });
       }
     }
     return out;
+  }
+
+  /** Deletes `id` if it is an untagged image without children or containers; returns it then. */
+  async #pruneParent(id: Digest): Promise<ImageRecord | undefined> {
+    return this.#lock.run(id, async () => {
+      const img = this.#o.meta.getImage(id);
+      if (!img || this.#o.meta.refsOf(id).length > 0 || this.#hasChildren(id)) return undefined;
+      if ((this.#o.usage?.containersUsing(id) ?? []).length > 0) return undefined;
+      await this.#deleteImageRecord(img);
+      return img;
+    });
   }
 
   #hasChildren(id: Digest): boolean {
@@ -927,6 +963,66 @@ export class ImageService {
   async login(auth: AuthConfig, signal?: AbortSignal): Promise<void> {
     const { registries } = this.#registry();
     await registries.client(loginDomain(auth.serveraddress), auth).login(signal);
+  }
+
+  /**
+   * A build step's image: on `parent` (none for `FROM scratch`), with the layer `layer` writes (an
+   * uncompressed tar; none or an empty one gives a history entry with empty_layer, as Docker), the
+   * container config `config` and one more history entry. Held from GC like commit.
+   */
+  async createBuildImage(o: BuildImageOptions): Promise<Digest> {
+    return this.#writingUnreferenced(async () => {
+      const parentImg = o.parent === undefined ? undefined : this.#o.meta.getImage(o.parent);
+      if (o.parent !== undefined && !parentImg) throw new NotFound(`No such image: ${o.parent}`);
+      const parentCfg: Partial<ImageConfig> =
+        o.parent === undefined ? { architecture: o.platform?.architecture ?? 'amd64', os: o.platform?.os ?? 'linux' } : await this.config(o.parent);
+      const layers = [...(parentImg?.layers ?? [])];
+      let empty = true;
+      if (o.layer !== undefined) {
+        const write = o.layer;
+        const pass = new PassThrough();
+        const [blob] = await Promise.all([this.#o.content.ingest(pass), write(pass).then(() => pass.end(), (err: unknown) => pass.destroy(err as Error))]);
+        const diffId = blob.digest;
+        empty = diffId === EMPTY_TAR_DIGEST;
+        if (!empty) {
+          await this.#o.layers.create({
+            parent: parentImg ? this.topLayer(parentImg) : undefined,
+            diffId,
+            apply: (dest) => applyLayer({ input: this.#o.content.createReadStream(blob.digest), dest }),
+          });
+          layers.push({ diffId, blob: blob.digest, mediaType: MediaType.OciLayer });
+        }
+      }
+      const created = formatRfc3339Nano(this.#now);
+      const { container: _c, container_config: _cc, author: _a, ...base } = parentCfg;
+      const cfg: ImageConfig = {
+        architecture: base.architecture ?? 'amd64',
+        os: base.os ?? 'linux',
+        ...base,
+        created,
+        ...(o.author ? { author: o.author } : parentCfg.author ? { author: parentCfg.author } : {}),
+        ...(o.containerId !== undefined ? { container: o.containerId } : {}),
+        ...(o.containerConfig !== undefined ? { container_config: o.containerConfig } : {}),
+        config: o.config,
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+        history: [...(parentCfg.history ?? []), { created, ...o.history, ...(empty ? { empty_layer: true } : {}) }],
+      };
+      const cfgBytes = Buffer.from(JSON.stringify(cfg));
+      const id = sha256(cfgBytes);
+      await this.#o.content.put(cfgBytes, id);
+      const record: ImageRecord = this.#o.meta.getImage(id) ?? { id, layers, repoDigests: [], ...(o.parent !== undefined ? { parent: o.parent } : {}) };
+      await this.#putNewRecord(record, []);
+      return id;
+    });
+  }
+
+  /** Tags an image with several references at once (a build's `-t`). */
+  async tagMany(id: Digest, refs: readonly string[]): Promise<void> {
+    for (const r of refs) {
+      // A rebuild that gives the same image leaves its tag as it is (no write, no event).
+      if (this.#o.meta.resolveRef(referenceString(parseTagTarget(r, undefined))) === id) continue;
+      await this.tag(id, r, undefined);
+    }
   }
 
   async verifyLayerBlob(layer: ImageLayer): Promise<void> {
