@@ -693,7 +693,7 @@ export class ContainerService {
       const cur = this.#o.store.find(c.ID);
       const running = cur !== undefined && isRunning(cur) && cur.State.Pid > 0;
       const s = running
-        ? await this.#stats.read({ id: c.ID, name: c.Name, pid: cur.State.Pid, firstDelayMs: o.oneShot ? 0 : 100 })
+        ? await this.#stats.read({ id: c.ID, name: c.Name, pid: cur.State.Pid, firstDelayMs: o.oneShot ? 0 : 100, hostNetwork: c.HostConfig.NetworkMode === 'host' })
         : emptyStats(c.Name, c.ID);
       if (!running) this.#stats.forget(c.ID);
       await o.send(s);

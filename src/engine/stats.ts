@@ -47,6 +47,38 @@ export interface StatsResponse {
   cpu_stats: CpuStats;
   precpu_stats: CpuStats;
   memory_stats: { usage?: number; max_usage?: number; failcnt?: number; limit?: number; stats?: Record<string, number> };
+  /** Per interface of the container's network namespace, lo excepted; absent with the host's network. */
+  networks?: Record<string, NetworkStats>;
+}
+
+export interface NetworkStats {
+  rx_bytes: number;
+  rx_packets: number;
+  rx_errors: number;
+  rx_dropped: number;
+  tx_bytes: number;
+  tx_packets: number;
+  tx_errors: number;
+  tx_dropped: number;
+}
+
+/**
+ * `/proc/<pid>/net/dev` of the container's init: the counters of its namespace's interfaces.
+ * Columns after `iface:` are rx bytes packets errs drop fifo frame compressed multicast, then tx
+ * bytes packets errs drop …
+ */
+export function parseNetDev(text: string): Record<string, NetworkStats> {
+  const out: Record<string, NetworkStats> = {};
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim();
+    if (name === 'lo') continue;
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    if (f.length < 12) continue;
+    out[name] = { rx_bytes: f[0]!, rx_packets: f[1]!, rx_errors: f[2]!, rx_dropped: f[3]!, tx_bytes: f[8]!, tx_packets: f[9]!, tx_errors: f[10]!, tx_dropped: f[11]! };
+  }
+  return out;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -163,7 +195,7 @@ export class StatsCollector {
    * One reading for the container whose init is `pid`, with the previous reading (remembered, or
    * taken now and `firstDelayMs` earlier when there is none) as precpu.
    */
-  async read(o: { id: string; name: string; pid: number; firstDelayMs?: number }): Promise<StatsResponse> {
+  async read(o: { id: string; name: string; pid: number; firstDelayMs?: number; hostNetwork?: boolean }): Promise<StatsResponse> {
     let prev = this.#last.get(o.id);
     if (prev === undefined) {
       const first = await this.#sample(o.pid);
@@ -174,8 +206,12 @@ export class StatsCollector {
     const cur = await this.#sample(o.pid);
     if (cur === undefined) return emptyStats(o.name, o.id);
     this.#last.set(o.id, cur.sample);
+    const netDev = o.hostNetwork === true ? undefined : await readText(`/proc/${o.pid}/net/dev`);
+    const networks = netDev === undefined ? undefined : parseNetDev(netDev);
     return {
       ...cur.rest,
+      // moby leaves the field out when there is no interface to report.
+      ...(networks !== undefined && Object.keys(networks).length > 0 ? { networks } : {}),
       name: o.name,
       id: o.id,
       read: cur.sample.at.toISOString(),

@@ -261,3 +261,27 @@ test('ps --filter before=/since=: created before or after the named container; u
   assert.match(state.stderr, /invalid filter 'status=sleepy'/);
   await ok('rm', 'order-a', 'order-b', 'order-c');
 });
+
+test('stats: networks counts the container\'s interfaces (eth0 on the bridge; none with --network none or host)', async () => {
+  await ok('run', '-d', '--name', 'talker', 'busybox', 'sleep', '1000');
+  await ok('run', '-d', '--name', 'quiet', '--network', 'none', 'busybox', 'sleep', '1000');
+  await ok('run', '-d', '--name', 'hosty', '--network', 'host', 'busybox', 'sleep', '1000');
+  try {
+    const gw = (await ok('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}', 'talker')).trim();
+    assert.match(gw, /^\d+\.\d+\.\d+\.\d+$/);
+    await ok('exec', 'talker', 'ping', '-c', '3', '-W', '2', gw);
+    const stats = async (name: string): Promise<{ networks?: Record<string, { rx_bytes: number; tx_packets: number }> }> => {
+      const r = await run('curl', ['-sf', '--unix-socket', s.d.socket, `http://x/v1.45/containers/${name}/stats?stream=0&one-shot=1`]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as { networks?: Record<string, { rx_bytes: number; tx_packets: number }> };
+    };
+    const nets = (await stats('talker')).networks;
+    assert.deepEqual(Object.keys(nets ?? {}), ['eth0']);
+    assert.ok(nets!.eth0!.tx_packets >= 3 && nets!.eth0!.rx_bytes > 0, JSON.stringify(nets));
+    assert.doesNotMatch(await ok('stats', '--no-stream', '--format', '{{.NetIO}}', 'talker'), /^0B \/ 0B$/m);
+    assert.equal((await stats('quiet')).networks, undefined);
+    assert.equal((await stats('hosty')).networks, undefined);
+  } finally {
+    await ok('rm', '-f', 'talker', 'quiet', 'hosty');
+  }
+});
