@@ -23,6 +23,8 @@ export interface MountPointRecord {
   /** A `--mount type=bind` source must exist (a `-v` one is created). */
   MustExist?: boolean;
   NonRecursive?: boolean;
+  /** A directory inside the volume to mount instead of its root (`--mount volume-subpath=`). */
+  Subpath?: string;
   /** tmpfs mount data (`size=64m,mode=1777`). */
   Data?: string;
 }

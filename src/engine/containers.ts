@@ -34,7 +34,7 @@ import { DEFAULT_LOG_DRIVER, DEFAULT_LOG_OPTS, logPolicy, resolveLogConfig } fro
 import { normalizeName, randomName } from '../container/names.js';
 import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs, type RootfsPaths } from '../container/rootfs.js';
 import type { ContainerStore } from '../container/store.js';
-import { Conflict, InvalidParameter, NotFound, NotImplemented, NotModified, System, isConflict, isErrno, isNotFound, messageOf } from '../errdefs/index.js';
+import { Conflict, InvalidParameter, NotFound, NotImplemented, NotModified, System, isConflict, isErrno, isInvalidParameter, isNotFound, messageOf } from '../errdefs/index.js';
 import type { ImageConfig } from '../oci/image.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
@@ -498,6 +498,8 @@ export class ContainerService {
     if (failed !== undefined) {
       const msg = `failed to create task for container: OCI runtime create failed: ${runtimeErrorMessage(messageOf(failed))}: unknown`;
       if (c.HostConfig.AutoRemove === true) await this.remove(c.ID, { force: true, volumes: true }).catch((e: unknown) => this.#o.logger.warn('auto-remove after failed start', { id: c.ID, err: messageOf(e) }));
+      // The daemon's own checks (mount sources, users) reach the client in their own words, as in Docker.
+      if (isInvalidParameter(failed)) throw failed;
       throw startErrorExitCode(msg) === 128 ? new System(msg, { cause: failed }) : new InvalidParameter(msg, { cause: failed });
     }
   }

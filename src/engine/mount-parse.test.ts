@@ -51,6 +51,12 @@ test('--mount: bind needs an existing absolute source unless create-mountpoint; 
       Type: 'volume', Source: 'v1', Destination: '/v', RW: true, Mode: '', Propagation: '', CopyData: false, Named: true,
     });
     assert.equal(parseMountSpec({ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 2 * 1024 * 1024, Mode: 0o1770 } }).Data, 'mode=1770,size=2m');
+    const sub = parseMountSpec({ Type: 'volume', Source: 'v1', Target: '/v', VolumeOptions: { Subpath: 'a/b' } });
+    assert.equal(sub.Subpath, 'a/b');
+    assert.equal(sub.CopyData, false);
+    rejects(() => parseMountSpec({ Type: 'volume', Target: '/v', VolumeOptions: { Subpath: 'a' } }), 'invalid mount config for type "volume": must not set Subpath when using anonymous volumes');
+    rejects(() => parseMountSpec({ Type: 'volume', Source: 'v1', Target: '/v', VolumeOptions: { Subpath: 'a/../../b' } }), 'invalid mount config for type "volume": subpath must be a relative path within the volume');
+    rejects(() => parseMountSpec({ Type: 'volume', Source: 'v1', Target: '/v', VolumeOptions: { Subpath: '/abs' } }), 'invalid mount config for type "volume": subpath must be a relative path within the volume');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

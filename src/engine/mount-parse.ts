@@ -145,11 +145,19 @@ export function parseMountSpec(m: MountSpec): MountRequest {
   if (type === 'volume') {
     if (has(m.BindOptions)) throw extra('BindOptions');
     if (has(m.TmpfsOptions)) throw extra('TmpfsOptions');
-    if ((m.VolumeOptions?.Subpath ?? '') !== '') throw new InvalidParameter('volume subpaths are not supported by this daemon');
+    const subpath = m.VolumeOptions?.Subpath ?? '';
+    if (subpath !== '') {
+      if ((m.Source ?? '') === '') throw mountConfigError(type, 'must not set Subpath when using anonymous volumes');
+      // Go's filepath.IsLocal: relative, and never climbing out of the volume.
+      const clean = posix.normalize(subpath);
+      if (subpath.startsWith('/') || clean === '..' || clean.startsWith('../')) throw mountConfigError(type, 'subpath must be a relative path within the volume');
+    }
     const driver = m.VolumeOptions?.DriverConfig?.Name ?? '';
     return {
-      Type: 'volume', Source: m.Source ?? '', Destination: dest, RW: !ro, Mode: '', Propagation: '', CopyData: m.VolumeOptions?.NoCopy !== true, Named: (m.Source ?? '') !== '',
-      ...(driver !== '' ? { Driver: driver } : {}),
+      Type: 'volume', Source: m.Source ?? '', Destination: dest, RW: !ro, Mode: '', Propagation: '',
+      // Docker copies nothing into a subpath mount.
+      CopyData: m.VolumeOptions?.NoCopy !== true && subpath === '', Named: (m.Source ?? '') !== '',
+      ...(driver !== '' ? { Driver: driver } : {}), ...(subpath !== '' ? { Subpath: subpath } : {}),
     };
   }
   if (has(m.BindOptions)) throw extra('BindOptions');

@@ -248,6 +248,7 @@ export class ContainerMounts {
         if (m.Type === 'volume') {
           source = await this.#o.volumes.mount(m.Name!);
           held.push(m.Name!);
+          if (m.Subpath !== undefined) source = await subpathIn(source, m.Subpath);
         } else if (!existsSync(source)) {
           if (m.MustExist === true) throw new InvalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
           // `-v /host:/ctr` creates a missing host directory (Docker's long-standing behaviour).
@@ -335,6 +336,7 @@ export class ContainerMounts {
         if (m.Type === 'volume') {
           source = await this.#o.volumes.mount(m.Name!);
           held.push(m.Name!);
+          if (m.Subpath !== undefined) source = join(source, await resolveInRoot(source, m.Subpath));
         }
         let st: Stats;
         try {
@@ -363,6 +365,21 @@ export class ContainerMounts {
       for (const n of held) await this.#o.volumes.unmount(n);
     }
   }
+}
+
+/**
+ * The host path of `subpath` inside a volume, resolved as in a chroot at the volume's root (a
+ * symlink in the volume cannot lead out of it); it must exist (moby safepath.Join).
+ */
+async function subpathIn(volumePath: string, subpath: string): Promise<string> {
+  const p = join(volumePath, await resolveInRoot(volumePath, subpath));
+  try {
+    await stat(p);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw new InvalidParameter(`cannot access path ${p}: no such file or directory`, { cause: err });
+    throw err;
+  }
+  return p;
 }
 
 /**

@@ -15,7 +15,7 @@
  * here, in memory, and rebuilt by the service from running containers after a restart.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidParameter, System, isErrno, messageOf } from '../errdefs/index.js';
@@ -98,7 +98,8 @@ export class LocalDriver {
         await rm(dir, { recursive: true, force: true });
         continue;
       }
-      const st = await stat(dir);
+      const st = await lstat(dir);
+      // Only directories with a valid name are volumes (a stray file or link is left alone).
       if (!st.isDirectory() || !NAME_RE.test(name)) continue;
       let v: LocalVolume;
       try {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isConflict, isInvalidParameter, isNotFound } from '../errdefs/index.js';
@@ -111,10 +111,13 @@ test('volumes survive a restart; a directory without metadata is adopted, a cras
     const { mkdir } = await import('node:fs/promises');
     await mkdir(join(root, 'volumes', 'byhand', '_data'), { recursive: true });
     await mkdir(join(root, 'volumes', '.tmp-half-1-abcd', '_data'), { recursive: true });
+    await writeFile(join(root, 'volumes', 'metadata.db'), '');
+    await symlink('/nonexistent-estiba-target', join(root, 'volumes', 'dangling-link'));
     const again = new VolumeService({ root: join(root, 'volumes'), logger: silentLogger, emit: () => undefined, references: () => [], size: async () => 0 });
     await again.init();
     assert.deepEqual(again.get('keep').Labels, { k: 'v' });
     assert.deepEqual(again.get('keep').Options, { type: 'none', o: 'bind', device: '/srv' });
     assert.equal(again.get('byhand').Labels, null);
-    assert.deepEqual((await readdir(join(root, 'volumes'))).sort(), ['byhand', 'keep']);
+    assert.deepEqual(again.list().Volumes.map((v) => v.Name), ['byhand', 'keep']);
+    assert.deepEqual((await readdir(join(root, 'volumes'))).sort(), ['byhand', 'dangling-link', 'keep', 'metadata.db']);
   }));

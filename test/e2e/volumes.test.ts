@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeBusyboxArchive } from '../fixtures/images.js';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
@@ -89,6 +89,24 @@ test('bind mounts: rw writes reach the host, ro refuses writes; a missing -v hos
   assert.ok((await stat(missing)).isDirectory());
   const ro2 = await s.ok('run', '--rm', '--mount', `type=bind,source=${host},target=/h,readonly,bind-propagation=rslave`, 'busybox', 'grep', ' /h ', '/proc/mounts');
   assert.match(ro2, /^\S+ \/h \S+ ro[,\s]/);
+});
+
+test('--mount volume-subpath mounts a directory of the volume; a bind source gone before start is a plain error', async () => {
+  await s.ok('run', '--rm', '-v', 'subvol:/v', 'busybox', 'sh', '-c', 'mkdir -p /v/inner && echo deep > /v/inner/f');
+  assert.equal(await s.ok('run', '--rm', '--mount', 'type=volume,source=subvol,target=/s,volume-subpath=inner', 'busybox', 'cat', '/s/f'), 'deep\n');
+  const missing = await s.docker('run', '--rm', '--mount', 'type=volume,source=subvol,target=/s,volume-subpath=nope', 'busybox', 'true');
+  assert.match(missing.stderr, /Error response from daemon: cannot access path \S+\/volumes\/subvol\/_data\/nope: no such file or directory/);
+  const escape = await s.docker('run', '--rm', '--mount', 'type=volume,source=subvol,target=/s,volume-subpath=../x', 'busybox', 'true');
+  assert.match(escape.stderr, /invalid mount config for type "volume": subpath must be a relative path within the volume/);
+  await s.ok('volume', 'rm', 'subvol');
+  const src = join(s.work, 'vanishing');
+  await mkdir(src);
+  const id = (await s.ok('create', '--mount', `type=bind,source=${src},target=/x`, 'busybox', 'true')).trim();
+  await rm(src, { recursive: true });
+  const start = await s.docker('start', id);
+  assert.equal(start.code, 1);
+  assert.equal(start.stderr, `Error response from daemon: invalid mount config for type "bind": bind source path does not exist: ${src}\nError: failed to start containers: ${id}\n`);
+  await s.ok('rm', id);
 });
 
 test('--mount type=tmpfs is a real tmpfs with the size and mode asked for', async () => {
