@@ -48,6 +48,9 @@ export async function pumpSession(session: AttachSession, conn: Duplex, o: PumpO
     conn.on('end', () => {
       if (o.closeStdinOnEnd) session.stdin.end();
     });
+    // A client that half-closed at once (`exec -i … < /dev/null`) may have ended before we
+    // listened: the request body was read off the same socket, and its 'end' went with it.
+    if (conn.readableEnded && o.closeStdinOnEnd) session.stdin.end();
     // The server may have paused the socket while it read the request body off it.
     conn.resume();
   } else {

@@ -117,7 +117,17 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   } else {
     server = http.createServer(opts.handler);
   }
-  if (opts.upgrade) server.on('upgrade', opts.upgrade);
+  if (opts.upgrade) {
+    const upgrade = opts.upgrade;
+    // Hijacked sockets leave the server's books: closeServer must end them itself.
+    const hijacked = new Set<Duplex>();
+    hijackedSockets.set(server, hijacked);
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      hijacked.add(socket);
+      socket.once('close', () => hijacked.delete(socket));
+      upgrade(req, socket, head);
+    });
+  }
   // Long streams (events, logs -f, attach) must not be cut by Node's request timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -182,9 +192,12 @@ async function removeStaleSocket(path: string): Promise<void> {
   }
 }
 
+const hijackedSockets = new WeakMap<http.Server, Set<Duplex>>();
+
 function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
+    for (const s of hijackedSockets.get(server) ?? []) s.destroy();
   });
 }
