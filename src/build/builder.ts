@@ -276,8 +276,10 @@ export class Build {
 
   /** Variables for expansion in a stage: its ENV, then its ARGs (ENV wins, as in Docker). */
   #vars(s: StageState): Vars {
+    // A snapshot: the instruction being dispatched must not see its own assignments.
     const env = envMap(s.config.Env);
-    return (n) => (env.has(n) ? env.get(n) : s.args.has(n) ? s.args.get(n) : undefined);
+    const args = new Map(s.args);
+    return (n) => (env.has(n) ? env.get(n) : args.has(n) ? args.get(n) : undefined);
   }
 
   async #from(ins: Instruction & { kind: 'from' }, name: string | undefined): Promise<StageState> {
@@ -361,9 +363,11 @@ export class Build {
     switch (ins.kind) {
       case 'env': {
         const parts: string[] = [];
+        // Every value is expanded with the variables from before the instruction (`ENV A=1 B=$A`
+        // gives B the old A), as Docker does.
         for (const [k, v] of ins.pairs) {
-          const key = this.#expand(k, this.#vars(s), ins.node);
-          const value = this.#expand(v, this.#vars(s), ins.node);
+          const key = this.#expand(k, vars, ins.node);
+          const value = this.#expand(v, vars, ins.node);
           setEnv(s.config, key, value);
           parts.push(`${key}=${value}`);
         }
@@ -385,7 +389,7 @@ export class Build {
         const parts: string[] = [];
         for (const { name, value } of ins.args) {
           let v = this.#buildArg(name);
-          if (v === undefined && value !== undefined) v = this.#expand(value, this.#vars(s), ins.node);
+          if (v === undefined && value !== undefined) v = this.#expand(value, vars, ins.node);
           if (v === undefined && this.#globalArgs.has(name)) v = this.#globalArgs.get(name);
           s.args.set(name, v);
           parts.push(value === undefined ? name : `${name}=${value}`);

@@ -43,10 +43,12 @@ FROM $BASE
 LABEL org.example.name="estiba test" version=1.0
 MAINTAINER someone@example.com
 ENV PATH=/app/bin:$PATH MODE=prod
+ENV P=1 Q=x$P
+ARG R=2 S=y$R
 COPY --from=builder /app/out /app/bin/
 COPY --from=builder --chown=1000:1000 /app/built.txt /app/
 COPY --from=0 /opt /opt
-RUN echo 'usr:x:1001:1001::/home/usr:/bin/sh' >> /etc/passwd && echo 'grp:x:1001:' >> /etc/group
+RUN echo 'usr:x:1001:1001::/home/usr:/bin/sh' >> /etc/passwd && echo 'grp:x:1001:' >> /etc/group && echo "$Q $S" > /vars
 USER usr:grp
 WORKDIR /app
 EXPOSE 8080 9000/udp
@@ -123,7 +125,7 @@ test('every instruction: the built image runs with the files, user, env, workdir
   await setup();
   const r = await build(['-t', 'compare:estiba', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /^Step 1\/27 : ARG BASE$/m);
+  assert.match(r.stdout, /^Step 1\/29 : ARG BASE$/m);
   assert.match(r.stdout, / ---> Running in [0-9a-f]{12}\n/);
   assert.match(r.stdout, /^Successfully built [0-9a-f]{12}$/m);
   assert.match(r.stdout, /^Successfully tagged compare:estiba$/m);
@@ -273,7 +275,7 @@ test('estiba build: the same context through our CLI (.dockerignore applied clie
   const estiba = (args: string[], input?: string) => run(process.execPath, [ESTIBA, '-H', s.d.host, 'build', ...args], { cwd: ctxDir, ...(input !== undefined ? { input } : {}) });
   const r = await estiba(['-t', 'compare:cli', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=cli', '.']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /^Step 27\/27 : CMD \["cat \/app\/built.txt"\]$/m);
+  assert.match(r.stdout, /^Step 29\/29 : CMD \["cat \/app\/built.txt"\]$/m);
   assert.match(r.stdout, /^Successfully tagged compare:cli$/m);
   assert.equal(await s.ok('run', '--rm', 'compare:cli'), 'cli from /app dflt set\n');
   assert.equal(await s.ok('run', '--rm', '--entrypoint', 'ls', 'compare:cli', '/app/bin'), 'app.sh\n');
