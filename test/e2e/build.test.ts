@@ -159,7 +159,7 @@ test('the same Dockerfile on dockerd (classic builder) gives the same configs an
   const load = await dockerCli(['load', '-i', join(baseDir, 'base.tar')], { host: peer.host });
   assert.equal(load.code, 0, load.stderr);
   try {
-    const r = await dockerCli(['build', '-t', tag, '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.'], { host: peer.host, cwd: ctxDir, env: { DOCKER_BUILDKIT: '0' } });
+    const r = await dockerCli(['build', '--force-rm', '-t', tag, '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.'], { host: peer.host, cwd: ctxDir, env: { DOCKER_BUILDKIT: '0' } });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const mine = await build(['-t', 'compare:estiba', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.']);
     assert.equal(mine.code, 0, mine.stderr);
@@ -168,8 +168,12 @@ test('the same Dockerfile on dockerd (classic builder) gives the same configs an
     // /app/built.txt's directory and created parents carry build-time mtimes only; everything listed must match.
     assert.deepEqual(ours, theirs);
   } finally {
-    await dockerCli(['rmi', '-f', tag, `${BASE}:latest`], { host: peer.host });
-    await dockerCli(['image', 'prune', '-f'], { host: peer.host });
+    // rmi prunes the build's untagged intermediate images; --force-rm left no containers. The
+    // peer is shared: nothing but what this test made is removed.
+    // The builder stage's chain is reached through a tag of its own (a cached rebuild of that stage).
+    await dockerCli(['build', '--force-rm', '--target', 'builder', '-t', `${tag}-builder`, '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.'], { host: peer.host, cwd: ctxDir, env: { DOCKER_BUILDKIT: '0' } });
+    await dockerCli(['rmi', tag, `${tag}-builder`], { host: peer.host });
+    await dockerCli(['rmi', `${BASE}:latest`], { host: peer.host });
     if (!peer.reused) await peer.stop();
   }
 });
