@@ -6,7 +6,7 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -30,6 +30,20 @@ export interface BuildBackendOptions {
   /** Scratch space for mounts (`<data-root>/builder/tmp`). */
   tmpDir: string;
   logger: Logger;
+}
+
+/**
+ * Start-up: image roots a crashed daemon left mounted under `tmpDir` are unmounted and removed
+ * (they are read-only views; nothing in them is lost).
+ */
+export async function sweepImageRoots(tmpDir: string): Promise<void> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  const prefix = `${tmpDir}/`;
+  for (const line of info.split('\n')) {
+    const target = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (target?.startsWith(prefix)) await execFileP('umount', ['-l', target]);
+  }
+  await rm(tmpDir, { recursive: true, force: true });
 }
 
 export function createBuildBackend(o: BuildBackendOptions): BuildBackend {

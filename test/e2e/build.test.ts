@@ -11,13 +11,14 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { dockerCli, startDockerPeer, type DockerPeer } from '../helpers/docker-peer.js';
 import { writeBusyboxArchive } from '../fixtures/images.js';
-import { ESTIBA } from '../helpers/estibad.js';
+import { ESTIBA, startEstibad } from '../helpers/estibad.js';
 import { envWithoutDocker, run } from '../helpers/e2e.js';
 
 const s = useBusyboxDaemon('estiba-build-');
@@ -391,5 +392,26 @@ test('docker rmi of a built image removes its intermediate images too (unless --
     assert.equal(kept.match(/^Deleted: sha256:/gm)?.length, 1, kept);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an image root a crashed daemon left mounted is unmounted and removed at start', async () => {
+  const first = await startEstibad();
+  const { dataRoot, execRoot } = first;
+  await first.kill9();
+  const leftover = join(dataRoot, 'builder', 'roots', 'root-crash');
+  await mkdir(leftover, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', leftover]);
+  const mounted = (): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === leftover);
+  assert.ok(mounted());
+  const second = await startEstibad({ dataRoot, execRoot });
+  try {
+    assert.ok(!mounted(), 'the leftover mount is gone');
+    assert.equal(existsSync(leftover), false);
+  } finally {
+    if (mounted()) execFileSync('umount', ['-l', leftover]);
+    await second.stop();
+    await rm(dataRoot, { recursive: true, force: true });
+    await rm(execRoot, { recursive: true, force: true });
   }
 });
