@@ -57,6 +57,8 @@ export interface BuildBackend {
     removed(containerId: string): Promise<void>;
     /** The client went away: the container is killed and the build stops. */
     signal?: AbortSignal;
+    /** An executable file put at `path` before the start and taken out of the layer after. */
+    script?: { path: string; content: string };
   }): Promise<{ exitCode: number; containerId: string; image?: Digest }>;
   /** Calls `fn` with a read-only view of the image's root filesystem (an empty dir for none). */
   withImageRoot<T>(image: Digest | undefined, fn: (root: string) => Promise<T>): Promise<T>;
@@ -513,9 +515,16 @@ export class Build {
     if (s.image === undefined) throw new BuildError('RUN cannot be used on a scratch stage with no files: no shell to run it');
     const shell = s.config.Shell ?? DEFAULT_SHELL;
     let argv: string[];
+    let script: { path: string; content: string } | undefined;
     if (ins.form.json) argv = ins.form.argv;
     else if (ins.heredocs.length === 1 && ins.form.cmd.trim().replace(/^<<-?["']?/, '').replace(/["']$/, '') === ins.heredocs[0]!.name) {
-      argv = [...shell, ins.heredocs[0]!.content];
+      const content = ins.heredocs[0]!.content;
+      if (content.startsWith('#!')) {
+        // A script with its own interpreter runs as a file (as BuildKit does), named after its
+        // content so that the step's cache key is stable; it is not left in the layer.
+        script = { path: `/.estiba-heredoc-${createHash('sha256').update(content).digest('hex').slice(0, 16)}`, content };
+        argv = [script.path];
+      } else argv = [...shell, content];
     } else if (ins.heredocs.length > 0) {
       argv = [...shell, [ins.form.cmd, ...ins.heredocs.map((h) => `${h.content}${h.name}`)].join('\n')];
     } else argv = [...shell, ins.form.cmd];
@@ -548,6 +557,7 @@ export class Build {
       remove: this.#o.forceRm ? 'always' : this.#o.rm ? 'on-success' : 'never',
       removed: (id) => this.#say(`Removing intermediate container ${shortId(id)}\n`),
       ...(this.#o.signal ? { signal: this.#o.signal } : {}),
+      ...(script ? { script } : {}),
     });
     if (r.exitCode !== 0 || r.image === undefined) {
       throw new BuildError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`, r.exitCode);

@@ -223,6 +223,11 @@ EOF
 COPY <<EOT /etc/motd
 motd for $WHO
 EOT
+RUN <<EOF
+#!/bin/cat
+this line is no shell command: only its own interpreter (cat) runs it
+EOF
+RUN ls -a / | grep -c estiba-heredoc > /leftovers || true
 COPY --chmod=600 f /f
 FROM first AS second
 RUN echo never > /second
@@ -230,8 +235,8 @@ RUN echo never > /second
     const r = await build(['-q', '--target', 'first', '-t', 'heredoc:test', '--build-arg', 'V=cli', '-f', '-', '.'], dir, df);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
-    const out = await s.ok('run', '--rm', 'heredoc:test', 'sh', '-c', 'cat /greeting /etc/motd; stat -c %a /f; test -e /second || echo no-second');
-    assert.equal(out, 'hello world\nv=cli\nmotd for world\n600\nno-second\n');
+    const out = await s.ok('run', '--rm', 'heredoc:test', 'sh', '-c', 'cat /greeting /etc/motd /leftovers; stat -c %a /f; test -e /second || echo no-second');
+    assert.equal(out, 'hello world\nv=cli\nmotd for world\n0\n600\nno-second\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
