@@ -19,7 +19,7 @@ import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { dockerCli, startDockerPeer, type DockerPeer } from '../helpers/docker-peer.js';
 import { writeBusyboxArchive } from '../fixtures/images.js';
 import { ESTIBA, startEstibad } from '../helpers/estibad.js';
-import { envWithoutDocker, run } from '../helpers/e2e.js';
+import { envWithoutDocker, requireExecutable, run } from '../helpers/e2e.js';
 
 const s = useBusyboxDaemon('estiba-build-');
 const BASE = `estiba-build-base-${randomBytes(4).toString('hex')}`;
@@ -42,7 +42,7 @@ ADD archive.tar.gz /opt/
 
 FROM $BASE
 LABEL org.example.name="estiba test" version=1.0
-MAINTAINER someone@example.com
+MAINTAINER estiba tests
 ENV PATH=/app/bin:$PATH MODE=prod
 ENV P=1 Q=x$P
 ARG R=2 S=y$R
@@ -418,5 +418,22 @@ test('an image root a crashed daemon left mounted is unmounted and removed at st
     await second.stop();
     await rm(dataRoot, { recursive: true, force: true });
     await rm(execRoot, { recursive: true, force: true });
+  }
+});
+
+test('docker-compose build (1.29, through docker-py) builds a service with its args and tags the image', async () => {
+  await setup();
+  requireExecutable('/usr/bin/docker-compose', 'Debian package docker-compose');
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-compose-'));
+  const image = `compose-built-${randomBytes(4).toString('hex')}:1`;
+  try {
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${BASE}\nARG X=0\nRUN echo $X > /x\n`);
+    await writeFile(join(dir, 'docker-compose.yml'), `version: "3"\nservices:\n  app:\n    build:\n      context: .\n      args:\n        X: compose\n    image: ${image}\n`);
+    const r = await run('/usr/bin/docker-compose', ['build'], { cwd: dir, env: envWithoutDocker({ DOCKER_HOST: s.d.host }), timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout + r.stderr, new RegExp(`Successfully tagged ${image}`));
+    assert.equal(await s.ok('run', '--rm', image, 'cat', '/x'), 'compose\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
