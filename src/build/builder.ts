@@ -57,6 +57,8 @@ export interface BuildBackend {
     removed(containerId: string): Promise<void>;
     /** The client went away: the container is killed and the build stops. */
     signal?: AbortSignal;
+    /** An executable file put at `path` before the start and taken out of the layer after. */
+    script?: { path: string; content: string };
   }): Promise<{ exitCode: number; containerId: string; image?: Digest }>;
   /** Calls `fn` with a read-only view of the image's root filesystem (an empty dir for none). */
   withImageRoot<T>(image: Digest | undefined, fn: (root: string) => Promise<T>): Promise<T>;
@@ -276,8 +278,10 @@ export class Build {
 
   /** Variables for expansion in a stage: its ENV, then its ARGs (ENV wins, as in Docker). */
   #vars(s: StageState): Vars {
+    // A snapshot: the instruction being dispatched must not see its own assignments.
     const env = envMap(s.config.Env);
-    return (n) => (env.has(n) ? env.get(n) : s.args.has(n) ? s.args.get(n) : undefined);
+    const args = new Map(s.args);
+    return (n) => (env.has(n) ? env.get(n) : args.has(n) ? args.get(n) : undefined);
   }
 
   async #from(ins: Instruction & { kind: 'from' }, name: string | undefined): Promise<StageState> {
@@ -361,9 +365,11 @@ export class Build {
     switch (ins.kind) {
       case 'env': {
         const parts: string[] = [];
+        // Every value is expanded with the variables from before the instruction (`ENV A=1 B=$A`
+        // gives B the old A), as Docker does.
         for (const [k, v] of ins.pairs) {
-          const key = this.#expand(k, this.#vars(s), ins.node);
-          const value = this.#expand(v, this.#vars(s), ins.node);
+          const key = this.#expand(k, vars, ins.node);
+          const value = this.#expand(v, vars, ins.node);
           setEnv(s.config, key, value);
           parts.push(`${key}=${value}`);
         }
@@ -385,7 +391,7 @@ export class Build {
         const parts: string[] = [];
         for (const { name, value } of ins.args) {
           let v = this.#buildArg(name);
-          if (v === undefined && value !== undefined) v = this.#expand(value, this.#vars(s), ins.node);
+          if (v === undefined && value !== undefined) v = this.#expand(value, vars, ins.node);
           if (v === undefined && this.#globalArgs.has(name)) v = this.#globalArgs.get(name);
           s.args.set(name, v);
           parts.push(value === undefined ? name : `${name}=${value}`);
@@ -509,9 +515,16 @@ export class Build {
     if (s.image === undefined) throw new BuildError('RUN cannot be used on a scratch stage with no files: no shell to run it');
     const shell = s.config.Shell ?? DEFAULT_SHELL;
     let argv: string[];
+    let script: { path: string; content: string } | undefined;
     if (ins.form.json) argv = ins.form.argv;
     else if (ins.heredocs.length === 1 && ins.form.cmd.trim().replace(/^<<-?["']?/, '').replace(/["']$/, '') === ins.heredocs[0]!.name) {
-      argv = [...shell, ins.heredocs[0]!.content];
+      const content = ins.heredocs[0]!.content;
+      if (content.startsWith('#!')) {
+        // A script with its own interpreter runs as a file (as BuildKit does), named after its
+        // content so that the step's cache key is stable; it is not left in the layer.
+        script = { path: `/.estiba-heredoc-${createHash('sha256').update(content).digest('hex').slice(0, 16)}`, content };
+        argv = [script.path];
+      } else argv = [...shell, content];
     } else if (ins.heredocs.length > 0) {
       argv = [...shell, [ins.form.cmd, ...ins.heredocs.map((h) => `${h.content}${h.name}`)].join('\n')];
     } else argv = [...shell, ins.form.cmd];
@@ -544,6 +557,7 @@ export class Build {
       remove: this.#o.forceRm ? 'always' : this.#o.rm ? 'on-success' : 'never',
       removed: (id) => this.#say(`Removing intermediate container ${shortId(id)}\n`),
       ...(this.#o.signal ? { signal: this.#o.signal } : {}),
+      ...(script ? { script } : {}),
     });
     if (r.exitCode !== 0 || r.image === undefined) {
       throw new BuildError(`The command '${argv.join(' ')}' returned a non-zero code: ${r.exitCode}`, r.exitCode);

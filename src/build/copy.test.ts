@@ -1,12 +1,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { BuildContext, cleanPath } from './context.js';
-import { checksumItems, collectSources, globToRegExp, planCopy } from './copy.js';
+import { checksumItems, collectSources, expandArchives, globToRegExp, planCopy } from './copy.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -119,4 +121,24 @@ test('destinations: file into a directory, directory contents, new parents, --ch
   } finally {
     await ctx.close();
   }
+});
+
+test('ADD archives: gzip, bzip2, xz and plain tars are unpacked; other files stay files', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-arch-'));
+  dirs.push(dir);
+  await mkdir(join(dir, 'src', 'pkg'), { recursive: true });
+  await writeFile(join(dir, 'src', 'pkg', 'f.txt'), 'inside\n');
+  const make = (flag: string, name: string): Buffer => {
+    execFileSync('tar', [flag, '-cf', join(dir, name), '-C', join(dir, 'src'), 'pkg'].filter((x) => x !== ''));
+    return readFileSync(join(dir, name));
+  };
+  const archives: [string, Buffer][] = [['a.tar.gz', make('-z', 'a.tar.gz')], ['a.tar.bz2', make('-j', 'a.tar.bz2')], ['a.tar.xz', make('-J', 'a.tar.xz')], ['a.tar', make('', 'a.tar')]];
+  for (const [name, data] of archives) {
+    const items = await expandArchives([{ rel: '', base: name, source: 0, fromDir: false, entry: { path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), size: data.length, linkname: '' }, data: () => Readable.from([data]) }]);
+    assert.deepEqual(items.map((i) => [i.rel, i.entry.type]), [['pkg', 'directory'], ['pkg/f.txt', 'file']], name);
+    assert.equal(items[1]!.content?.toString(), 'inside\n');
+  }
+  const plain = Buffer.from('BZh not really bzip2');
+  const kept = await expandArchives([{ rel: '', base: 'x', source: 0, fromDir: false, entry: { path: 'x', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), size: plain.length, linkname: '' }, data: () => Readable.from([plain]) }]);
+  assert.deepEqual(kept.map((i) => [i.base, i.content?.toString()]), [['x', 'BZh not really bzip2']]);
 });

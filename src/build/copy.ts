@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -151,11 +152,27 @@ export async function checksumItems(items: readonly SourceItem[]): Promise<strin
   return h.digest('hex');
 }
 
-/** ADD's local archive detection: gzip or plain tar (ustar magic). */
-function archiveKind(head: Buffer): 'gzip' | 'tar' | undefined {
+/** ADD's local archive detection: gzip, bzip2, xz or plain tar (ustar magic). */
+function archiveKind(head: Buffer): 'gzip' | 'bzip2' | 'xz' | 'tar' | undefined {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
   if (head.length >= 262 && head.subarray(257, 262).toString() === 'ustar') return 'tar';
   return undefined;
+}
+
+/** Decompresses with Debian's xz or bzip2 (Node has neither); undefined when it is not really one. */
+function decompress(tool: 'xz' | 'bzip2', data: Buffer): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, ['-d', '-c'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code === 0 ? Buffer.concat(out) : undefined));
+    // A decompressor that stops reading (bad input) closes the pipe: its exit code says so.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(data);
+  });
 }
 
 async function readAll(r: AsyncIterable<unknown>): Promise<Buffer> {
@@ -168,13 +185,15 @@ async function readAll(r: AsyncIterable<unknown>): Promise<Buffer> {
 async function archiveItems(buf: Buffer, source: number): Promise<SourceItem[] | undefined> {
   const kind = archiveKind(buf);
   if (kind === undefined) return undefined;
-  let tar: Buffer;
+  let tar: Buffer | undefined;
   try {
-    tar = kind === 'gzip' ? gunzipSync(buf) : buf;
-  } catch {
-    return undefined; // Not really gzip: ADD copies it as a file, like Docker.
+    tar = kind === 'gzip' ? gunzipSync(buf) : kind === 'tar' ? buf : await decompress(kind, buf);
+  } catch (err) {
+    if (kind !== 'gzip') throw err;
+    tar = undefined;
   }
-  if (kind === 'gzip' && !(tar.length >= 262 && tar.subarray(257, 262).toString() === 'ustar')) return undefined;
+  // Not really a compressed tar: ADD copies it as a file, like Docker.
+  if (tar === undefined || !(tar.length >= 262 && tar.subarray(257, 262).toString() === 'ustar')) return undefined;
   const out: SourceItem[] = [];
   const ex = tarExtract();
   const done = new Promise<void>((resolve, reject) => {

@@ -6,7 +6,7 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -30,6 +30,20 @@ export interface BuildBackendOptions {
   /** Scratch space for mounts (`<data-root>/builder/tmp`). */
   tmpDir: string;
   logger: Logger;
+}
+
+/**
+ * Start-up: image roots a crashed daemon left mounted under `tmpDir` are unmounted and removed
+ * (they are read-only views; nothing in them is lost).
+ */
+export async function sweepImageRoots(tmpDir: string): Promise<void> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  const prefix = `${tmpDir}/`;
+  for (const line of info.split('\n')) {
+    const target = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (target?.startsWith(prefix)) await execFileP('umount', ['-l', target]);
+  }
+  await rm(tmpDir, { recursive: true, force: true });
 }
 
 export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
@@ -85,6 +99,10 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
       };
       r.signal?.addEventListener('abort', onAbort, { once: true });
       try {
+        const script = r.script;
+        if (script !== undefined) {
+          await containers.withRootfs(id, (_c, rp) => writeFile(join(rp.merged, script.path), script.content, { mode: 0o755 }));
+        }
         await r.started(id);
         const exited = containers.wait(id, 'next-exit').result;
         await containers.start(id);
@@ -96,6 +114,8 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
         r.signal?.throwIfAborted();
         if (exitCode !== 0) return { exitCode, containerId: id };
         const image = await containers.withRootfs(id, async (_c, rp, lowers) => {
+          // The heredoc script was only ever in the upper dir: removing it there leaves no trace.
+          if (r.script !== undefined) await rm(join(rp.upper, r.script.path), { force: true });
           const changes = await upperChanges(rp.upper, lowers);
           return images.createBuildImage({
             parent: r.image,

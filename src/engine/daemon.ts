@@ -26,7 +26,7 @@ import { buildRoutes } from '../server/routers/build.js';
 import { BuildCache } from '../build/cache.js';
 import { BuildService } from '../build/service.js';
 import { parseTagTarget } from '../image/lookup.js';
-import { createBuildBackend } from './build-backend.js';
+import { createBuildBackend, sweepImageRoots } from './build-backend.js';
 import type { HostConfig } from '../api/containers.js';
 import type { ContainerConfig } from '../oci/image.js';
 import { ContainerFsService } from './container-fs.js';
@@ -228,6 +228,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   await containers.reconcile();
   await networks.reconcile();
+  await sweepImageRoots(join(o.dataRoot, 'builder', 'roots'));
   const builds = new BuildService({
     backend: createBuildBackend({ images, containers: containerService, layers, tmpDir: join(o.dataRoot, 'builder', 'roots'), logger: o.logger }),
     cache: new BuildCache(join(o.dataRoot, 'builder')),

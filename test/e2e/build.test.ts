@@ -11,14 +11,15 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { dockerCli, startDockerPeer, type DockerPeer } from '../helpers/docker-peer.js';
 import { writeBusyboxArchive } from '../fixtures/images.js';
-import { ESTIBA } from '../helpers/estibad.js';
-import { envWithoutDocker, run } from '../helpers/e2e.js';
+import { ESTIBA, startEstibad } from '../helpers/estibad.js';
+import { envWithoutDocker, requireExecutable, run } from '../helpers/e2e.js';
 
 const s = useBusyboxDaemon('estiba-build-');
 const BASE = `estiba-build-base-${randomBytes(4).toString('hex')}`;
@@ -41,12 +42,14 @@ ADD archive.tar.gz /opt/
 
 FROM $BASE
 LABEL org.example.name="estiba test" version=1.0
-MAINTAINER someone@example.com
+MAINTAINER estiba tests
 ENV PATH=/app/bin:$PATH MODE=prod
+ENV P=1 Q=x$P
+ARG R=2 S=y$R
 COPY --from=builder /app/out /app/bin/
 COPY --from=builder --chown=1000:1000 /app/built.txt /app/
 COPY --from=0 /opt /opt
-RUN echo 'usr:x:1001:1001::/home/usr:/bin/sh' >> /etc/passwd && echo 'grp:x:1001:' >> /etc/group
+RUN echo 'usr:x:1001:1001::/home/usr:/bin/sh' >> /etc/passwd && echo 'grp:x:1001:' >> /etc/group && echo "$Q $S" > /vars
 USER usr:grp
 WORKDIR /app
 EXPOSE 8080 9000/udp
@@ -123,7 +126,7 @@ test('every instruction: the built image runs with the files, user, env, workdir
   await setup();
   const r = await build(['-t', 'compare:estiba', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /^Step 1\/27 : ARG BASE$/m);
+  assert.match(r.stdout, /^Step 1\/29 : ARG BASE$/m);
   assert.match(r.stdout, / ---> Running in [0-9a-f]{12}\n/);
   assert.match(r.stdout, /^Successfully built [0-9a-f]{12}$/m);
   assert.match(r.stdout, /^Successfully tagged compare:estiba$/m);
@@ -157,7 +160,7 @@ test('the same Dockerfile on dockerd (classic builder) gives the same configs an
   const load = await dockerCli(['load', '-i', join(baseDir, 'base.tar')], { host: peer.host });
   assert.equal(load.code, 0, load.stderr);
   try {
-    const r = await dockerCli(['build', '-t', tag, '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.'], { host: peer.host, cwd: ctxDir, env: { DOCKER_BUILDKIT: '0' } });
+    const r = await dockerCli(['build', '--force-rm', '-t', tag, '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.'], { host: peer.host, cwd: ctxDir, env: { DOCKER_BUILDKIT: '0' } });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const mine = await build(['-t', 'compare:estiba', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.']);
     assert.equal(mine.code, 0, mine.stderr);
@@ -166,8 +169,12 @@ test('the same Dockerfile on dockerd (classic builder) gives the same configs an
     // /app/built.txt's directory and created parents carry build-time mtimes only; everything listed must match.
     assert.deepEqual(ours, theirs);
   } finally {
-    await dockerCli(['rmi', '-f', tag, `${BASE}:latest`], { host: peer.host });
-    await dockerCli(['image', 'prune', '-f'], { host: peer.host });
+    // rmi prunes the build's untagged intermediate images; --force-rm left no containers. The
+    // peer is shared: nothing but what this test made is removed.
+    // The builder stage's chain is reached through a tag of its own (a cached rebuild of that stage).
+    await dockerCli(['build', '--force-rm', '--target', 'builder', '-t', `${tag}-builder`, '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=hi', '.'], { host: peer.host, cwd: ctxDir, env: { DOCKER_BUILDKIT: '0' } });
+    await dockerCli(['rmi', tag, `${tag}-builder`], { host: peer.host });
+    await dockerCli(['rmi', `${BASE}:latest`], { host: peer.host });
     if (!peer.reused) await peer.stop();
   }
 });
@@ -216,6 +223,11 @@ EOF
 COPY <<EOT /etc/motd
 motd for $WHO
 EOT
+RUN <<EOF
+#!/bin/cat
+this line is no shell command: only its own interpreter (cat) runs it
+EOF
+RUN ls -a / | grep -c estiba-heredoc > /leftovers || true
 COPY --chmod=600 f /f
 FROM first AS second
 RUN echo never > /second
@@ -223,8 +235,8 @@ RUN echo never > /second
     const r = await build(['-q', '--target', 'first', '-t', 'heredoc:test', '--build-arg', 'V=cli', '-f', '-', '.'], dir, df);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
-    const out = await s.ok('run', '--rm', 'heredoc:test', 'sh', '-c', 'cat /greeting /etc/motd; stat -c %a /f; test -e /second || echo no-second');
-    assert.equal(out, 'hello world\nv=cli\nmotd for world\n600\nno-second\n');
+    const out = await s.ok('run', '--rm', 'heredoc:test', 'sh', '-c', 'cat /greeting /etc/motd /leftovers; stat -c %a /f; test -e /second || echo no-second');
+    assert.equal(out, 'hello world\nv=cli\nmotd for world\n0\n600\nno-second\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -273,7 +285,7 @@ test('estiba build: the same context through our CLI (.dockerignore applied clie
   const estiba = (args: string[], input?: string) => run(process.execPath, [ESTIBA, '-H', s.d.host, 'build', ...args], { cwd: ctxDir, ...(input !== undefined ? { input } : {}) });
   const r = await estiba(['-t', 'compare:cli', '--build-arg', `BASE=${BASE}`, '--build-arg', 'GREETING=cli', '.']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /^Step 27\/27 : CMD \["cat \/app\/built.txt"\]$/m);
+  assert.match(r.stdout, /^Step 29\/29 : CMD \["cat \/app\/built.txt"\]$/m);
   assert.match(r.stdout, /^Successfully tagged compare:cli$/m);
   assert.equal(await s.ok('run', '--rm', 'compare:cli'), 'cli from /app dflt set\n');
   assert.equal(await s.ok('run', '--rm', '--entrypoint', 'ls', 'compare:cli', '/app/bin'), 'app.sh\n');
@@ -383,6 +395,44 @@ test('docker rmi of a built image removes its intermediate images too (unless --
     assert.equal((await build(['-t', `rmi:${unique}`, '.'], dir)).code, 0);
     const kept = await s.ok('rmi', '--no-prune', `rmi:${unique}`);
     assert.equal(kept.match(/^Deleted: sha256:/gm)?.length, 1, kept);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an image root a crashed daemon left mounted is unmounted and removed at start', async () => {
+  const first = await startEstibad();
+  const { dataRoot, execRoot } = first;
+  await first.kill9();
+  const leftover = join(dataRoot, 'builder', 'roots', 'root-crash');
+  await mkdir(leftover, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', leftover]);
+  const mounted = (): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === leftover);
+  assert.ok(mounted());
+  const second = await startEstibad({ dataRoot, execRoot });
+  try {
+    assert.ok(!mounted(), 'the leftover mount is gone');
+    assert.equal(existsSync(leftover), false);
+  } finally {
+    if (mounted()) execFileSync('umount', ['-l', leftover]);
+    await second.stop();
+    await rm(dataRoot, { recursive: true, force: true });
+    await rm(execRoot, { recursive: true, force: true });
+  }
+});
+
+test('docker-compose build (1.29, through docker-py) builds a service with its args and tags the image', async () => {
+  await setup();
+  requireExecutable('/usr/bin/docker-compose', 'Debian package docker-compose');
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-compose-'));
+  const image = `compose-built-${randomBytes(4).toString('hex')}:1`;
+  try {
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${BASE}\nARG X=0\nRUN echo $X > /x\n`);
+    await writeFile(join(dir, 'docker-compose.yml'), `version: "3"\nservices:\n  app:\n    build:\n      context: .\n      args:\n        X: compose\n    image: ${image}\n`);
+    const r = await run('/usr/bin/docker-compose', ['build'], { cwd: dir, env: envWithoutDocker({ DOCKER_HOST: s.d.host }), timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout + r.stderr, new RegExp(`Successfully tagged ${image}`));
+    assert.equal(await s.ok('run', '--rm', image, 'cat', '/x'), 'compose\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
