@@ -6,7 +6,8 @@ import { parseFlags, usage, type FlagDef } from './flags/index.js';
 import type { CliIO, Command, CliContext } from './command.js';
 import { daemonError } from './errors.js';
 import { imageLs } from './commands/image/ls.js';
-import { imageInspect, inspect } from './commands/image/inspect.js';
+import { imageInspect } from './commands/image/inspect.js';
+import { containerCommands, inspectCommand } from './commands/container/index.js';
 import { imageRm } from './commands/image/rm.js';
 import { imageTag } from './commands/image/tag.js';
 import { imageHistory } from './commands/image/history.js';
@@ -37,7 +38,8 @@ const GLOBAL_FLAGS = [
 
 export function commands(info: VersionInfo): Command[] {
   return [
-    imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
+    ...containerCommands, inspectCommand,
+    imageLs, imageInspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune,
     versionCommand(info), infoCommand, eventsCommand, systemDf,
   ];
 }
@@ -74,7 +76,7 @@ function mainHelp(all: Command[]): string {
     .filter((c) => c.path.length === 1 || c.aliases?.some((a) => a.length === 1))
     .map((c) => {
       const top = c.path.length === 1 ? c.path[0]! : c.aliases!.find((a) => a.length === 1)![0]!;
-      return `  ${top.padEnd(11)} ${c.description}`;
+      return `  ${top.padEnd(11)} ${short(c)}`;
     })
     .sort();
   const groups = [...new Set(all.filter((c) => c.path.length > 1).map((c) => c.path[0]!))].map(
@@ -83,10 +85,17 @@ function mainHelp(all: Command[]): string {
   return `\nUsage:  ${PROG} [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\nManagement Commands:\n${groups.join('\n')}\n\nCommands:\n${lines.join('\n')}\n\nGlobal Options:\n${usage(GLOBAL_FLAGS)}\nRun '${PROG} COMMAND --help' for more information on a command.\n`;
 }
 
+/** A command's one-line summary (cobra's Short): the description's first line. */
+function short(c: Command): string {
+  return c.description.split('\n')[0]!;
+}
+
 function groupHelp(all: Command[], group: string): string {
-  const subs = all.filter((c) => c.path[0] === group && c.path.length > 1);
-  return `\nUsage:  ${PROG} ${group} COMMAND\n\nManage ${group}s\n\nCommands:\n${subs
-    .map((c) => `  ${c.path[1]!.padEnd(10)} ${c.description}`)
+  const subs = all.filter((c) => c.path[0] === group && c.path.length > 1).sort((a, b) => (a.path[1]! < b.path[1]! ? -1 : 1));
+  // cobra pads names to at least 11 columns, then a space.
+  const pad = Math.max(11, ...subs.map((c) => c.path[1]!.length));
+  return `Usage:  ${PROG} ${group} COMMAND\n\nManage ${group}s\n\nCommands:\n${subs
+    .map((c) => `  ${c.path[1]!.padEnd(pad)} ${short(c)}`)
     .join('\n')}\n\nRun '${PROG} ${group} COMMAND --help' for more information on a command.\n`;
 }
 
@@ -184,7 +193,7 @@ export async function main(o: MainOptions): Promise<number> {
       })),
   };
   try {
-    return await cmd.run(ctx, parsed.values, parsed.args);
+    return await cmd.run(ctx, parsed.values, parsed.args, { changed: parsed.changed });
   } catch (err) {
     const msg = daemonError(err) ?? messageOf(err);
     io.stderr.write(`${msg}\n`);

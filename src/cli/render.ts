@@ -23,7 +23,17 @@ export function printInspect(ctx: CliContext, items: readonly unknown[], format:
     ctx.io.stdout.write(inspectJson(items));
     return;
   }
-  ctx.io.stdout.write(renderFormat({ format, items: items.map(asGoValue) }));
+  // Item by item: what printed before a failing item stays printed, as docker's does.
+  for (const item of items) ctx.io.stdout.write(renderFormat({ format, items: [asGoValue(item)], missingKeyError: isStructLike }));
+}
+
+/**
+ * docker inspect runs the template on its typed structs first, where an unknown field fails
+ * (and its raw fallback says "map has no entry for key"), while a free-form map such as Labels
+ * gives <no value>. A map whose keys all look like Go's exported fields stands for a struct.
+ */
+function isStructLike(receiver: object): boolean {
+  return receiver instanceof Map && receiver.size > 0 && [...receiver.keys()].every((k) => typeof k === 'string' && /^[A-Z]/.test(k));
 }
 
 /**
