@@ -49,20 +49,21 @@ function paths(c: Command): (readonly string[])[] {
 }
 
 /** The command whose path (or alias) is the longest prefix of args. */
-function findCommand(all: Command[], args: string[]): { cmd: Command; rest: string[] } | undefined {
-  let best: { cmd: Command; rest: string[]; len: number } | undefined;
+function findCommand(all: Command[], args: string[]): { cmd: Command; rest: string[]; used: readonly string[] } | undefined {
+  let best: { cmd: Command; rest: string[]; used: readonly string[] } | undefined;
   for (const cmd of all) {
     for (const p of paths(cmd)) {
-      if (p.length <= args.length && p.every((w, i) => args[i] === w) && (!best || p.length > best.len)) {
-        best = { cmd, rest: args.slice(p.length), len: p.length };
+      if (p.length <= args.length && p.every((w, i) => args[i] === w) && (!best || p.length > best.used.length)) {
+        best = { cmd, rest: args.slice(p.length), used: p };
       }
     }
   }
   return best;
 }
 
-function commandHelp(cmd: Command): string {
-  const name = `${PROG} ${cmd.path.join(' ')}`;
+/** Help and messages name a command as it was invoked (`estiba run`, `estiba container run`). */
+function commandHelp(cmd: Command, used: readonly string[]): string {
+  const name = `${PROG} ${used.join(' ')}`;
   let s = `\nUsage:  ${name} ${cmd.usage}\n\n${cmd.description}\n`;
   if (cmd.aliases && cmd.aliases.length > 0) {
     s += `\nAliases:\n  ${[cmd.path, ...cmd.aliases].map((p) => `${PROG} ${p.join(' ')}`).join(', ')}\n`;
@@ -99,20 +100,27 @@ function groupHelp(all: Command[], group: string): string {
     .join('\n')}\n\nRun '${PROG} ${group} COMMAND --help' for more information on a command.\n`;
 }
 
-function argCountError(cmd: Command, n: number): string | undefined {
-  const name = `${PROG} ${cmd.path.join(' ')}`;
+function argCountError(cmd: Command, n: number, used: readonly string[]): string | undefined {
+  const name = `${PROG} ${used.join(' ')}`;
   const plural = (k: number): string => `${k} argument${k === 1 ? '' : 's'}`;
+  const { minArgs: min, maxArgs: max } = cmd;
+  // docker/cli's cli.ExactArgs, RequiresMinArgs, RequiresRangeArgs, NoArgs, RequiresMaxArgs,
+  // each with its own wording and closing line (RequiresMaxArgs' "SRun" included).
   let msg: string | undefined;
-  if (cmd.minArgs !== undefined && cmd.maxArgs !== undefined && cmd.minArgs === cmd.maxArgs && n !== cmd.minArgs) {
-    msg = `'${name}' requires exactly ${plural(cmd.minArgs)}`;
-  } else if (cmd.minArgs !== undefined && n < cmd.minArgs) {
-    msg = `'${name}' requires at least ${plural(cmd.minArgs)}`;
-  } else if (cmd.maxArgs !== undefined && n > cmd.maxArgs) {
-    msg = cmd.maxArgs === 0 ? `'${name}' accepts no arguments` : `'${name}' requires at most ${plural(cmd.maxArgs)}`;
+  let hint = 'Run';
+  if (min !== undefined && max !== undefined && min === max) {
+    if (n !== min) msg = `'${name}' requires ${plural(min)}`;
+  } else if (min !== undefined && max !== undefined) {
+    if (n < min || n > max) msg = `'${name}' requires at least ${min} and at most ${plural(max)}`;
+  } else if (min !== undefined) {
+    if (n < min) msg = `'${name}' requires at least ${plural(min)}`;
+    hint = 'See';
+  } else if (max !== undefined) {
+    if (n > max) msg = max === 0 ? `'${name}' accepts no arguments` : `'${name}' requires at most ${plural(max)}`;
+    if (max > 0) hint = 'SRun';
   }
   if (!msg) return undefined;
-  // docker 28's wording and layout.
-  return `${PROG}: ${msg}\n\nUsage:  ${name} ${cmd.usage}\n\nSee '${name} --help' for more information\n`;
+  return `${PROG}: ${msg}\n\nUsage:  ${name} ${cmd.usage}\n\n${hint} '${name} --help' for more information\n`;
 }
 
 export interface MainOptions {
@@ -152,19 +160,21 @@ export async function main(o: MainOptions): Promise<number> {
     io.stderr.write(`${PROG}: '${first}' is not an ${PROG} command.\nSee '${PROG} --help'\n`);
     return 1;
   }
-  const { cmd, rest } = found;
+  const { cmd, rest, used } = found;
   let parsed;
   try {
     parsed = parseFlags(cmd.flags, rest, { interspersed: cmd.interspersed ?? true });
   } catch (err) {
-    io.stderr.write(`${messageOf(err)}\nSee '${PROG} ${cmd.path.join(' ')} --help'.\n`);
+    // docker 28's layout for flag errors.
+    const name = `${PROG} ${used.join(' ')}`;
+    io.stderr.write(`${messageOf(err)}\n\nUsage:  ${name} ${cmd.usage}\n\nRun '${name} --help' for more information\n`);
     return 125;
   }
   if (parsed.help) {
-    io.stdout.write(commandHelp(cmd));
+    io.stdout.write(commandHelp(cmd, used));
     return 0;
   }
-  const countErr = argCountError(cmd, parsed.args.length);
+  const countErr = argCountError(cmd, parsed.args.length, used);
   if (countErr) {
     io.stderr.write(countErr);
     return 1;

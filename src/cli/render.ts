@@ -23,8 +23,18 @@ export function printInspect(ctx: CliContext, items: readonly unknown[], format:
     ctx.io.stdout.write(inspectJson(items));
     return;
   }
-  // Item by item: what printed before a failing item stays printed, as docker's does.
-  for (const item of items) ctx.io.stdout.write(renderFormat({ format, items: [asGoValue(item)], missingKeyError: isStructLike }));
+  // Item by item: what printed before a failing item stays printed, and a run that printed
+  // nothing prints an empty line (docker's TemplateInspector.Flush).
+  let written = 0;
+  try {
+    for (const item of items) {
+      const text = renderFormat({ format, items: [asGoValue(item)], missingKeyError: isStructLike });
+      ctx.io.stdout.write(text);
+      written += text.length;
+    }
+  } finally {
+    if (written === 0) ctx.io.stdout.write('\n');
+  }
 }
 
 /**

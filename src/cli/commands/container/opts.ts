@@ -9,14 +9,38 @@ import { goQuote } from '../../../template/index.js';
 
 const BINARY: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
-/** go-units RAMInBytes: "64m", "1.5g", "512" (bytes), binary multiples. */
+/** Go's strconv.ParseFloat on the number part (decimal forms only). */
+function parseGoFloat(num: string): number {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) throw new Error(`strconv.ParseFloat: parsing ${goQuote(num)}: invalid syntax`);
+  return Number(num);
+}
+
+/** go-units RAMInBytes (parseSize with binary multiples): "64m", "1.5g", "512" bytes, "2 GiB". */
 export function ramInBytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
-  if (!m) throw new Error(`invalid size: '${s}'`);
-  const n = Number(m[1]);
-  if (!Number.isFinite(n)) throw new Error(`invalid size: '${s}'`);
-  const mult = m[2] ? BINARY[m[2].toLowerCase()]! : 1;
-  return Math.trunc(n * mult);
+  let sep = -1;
+  for (let i = s.length - 1; i >= 0; i--) {
+    if ('01234567890. '.includes(s[i]!)) {
+      sep = i;
+      break;
+    }
+  }
+  if (sep < 0) throw new Error(`invalid size: '${s}'`);
+  const num = s[sep] === ' ' ? s.slice(0, sep) : s.slice(0, sep + 1);
+  let sfx = s.slice(sep + 1);
+  const size = parseGoFloat(num);
+  if (size < 0) throw new Error(`invalid size: '${s}'`);
+  if (sfx === '') return Math.trunc(size);
+  const bad = (): Error => new Error(`invalid suffix: '${sfx}'`);
+  if (sfx.length > 3) throw bad();
+  sfx = sfx.toLowerCase();
+  if (sfx[0] === 'b') {
+    if (sfx.length > 1) throw bad();
+    return Math.trunc(size);
+  }
+  const mul = BINARY[sfx[0]!];
+  if (mul === undefined) throw bad();
+  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad();
+  return Math.trunc(size * mul);
 }
 
 /** opts.MemSwapBytes: "-1" means unlimited. */
@@ -112,14 +136,14 @@ export interface PortMapping {
   binding: { HostIp: string; HostPort: string };
 }
 
-function splitRange(s: string): [number, number] {
+/** nat.ParsePortRange; `what` names the side in docker's message ("containerPort", "hostPort"). */
+function splitRange(s: string, what: string): [number, number] {
   const [a, b] = s.split('-');
   const start = Number(a);
   const end = b === undefined ? start : Number(b);
-  if (!/^\d+$/.test(a ?? '') || (b !== undefined && !/^\d+$/.test(b)) || start > 65535 || end > 65535) {
-    throw new Error(`invalid port: ${s}`);
+  if (!/^\d+$/.test(a ?? '') || (b !== undefined && !/^\d+$/.test(b)) || start > 65535 || end > 65535 || end < start) {
+    throw new Error(`invalid ${what}: ${s}`);
   }
-  if (end < start) throw new Error(`invalid range specified for port: ${s}`);
   return [start, end];
 }
 
@@ -154,10 +178,10 @@ export function parsePortSpec(raw: string): PortMapping[] {
     }
   }
   if (containerPort === '') throw new Error(`no port specified: ${raw}<empty>`);
-  const [cs, ce] = splitRange(containerPort);
+  const [cs, ce] = splitRange(containerPort, 'containerPort');
   let hs = 0;
   let he = 0;
-  if (hostPort !== '') [hs, he] = splitRange(hostPort);
+  if (hostPort !== '') [hs, he] = splitRange(hostPort, 'hostPort');
   if (hostPort !== '' && he - hs !== ce - cs && ce !== cs) {
     throw new Error(`invalid ranges specified for container and host Ports: ${containerPort} and ${hostPort}`);
   }

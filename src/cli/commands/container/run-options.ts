@@ -67,7 +67,7 @@ export const CONTAINER_FLAGS = [
   customFlag({ name: 'cpus', type: 'custom', typeName: 'decimal', default: 0, set: (v: string) => nanoCpus(v), description: 'Number of CPUs' }),
   { name: 'cpuset-cpus', type: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)', valueName: 'string' },
   { name: 'cpuset-mems', type: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', valueName: 'string' },
-  list('device', 'Add a host device to the container', { validate: (v) => (parseDevice(v), v) }),
+  list('device', 'Add a host device to the container'),
   list('device-cgroup-rule', 'Add a rule to the cgroup allowed devices list'),
   list('dns', 'Set custom DNS servers', { validate: validateIp }),
   list('dns-option', 'Set DNS options'),
@@ -381,6 +381,12 @@ export function buildCreateRequest(
   }
 
   const { exposed, bindings } = portsOf(v);
+  let devices;
+  try {
+    devices = v.device.map(parseDevice);
+  } catch (err) {
+    throw new RunOptionsError((err as Error).message);
+  }
   const hc = healthcheck(v, changed);
   if (v['memory-swappiness'] < -1 || v['memory-swappiness'] > 100) {
     throw new RunOptionsError(`invalid value: ${v['memory-swappiness']}. Valid memory swappiness range is 0-100`);
@@ -490,7 +496,7 @@ export function buildCreateRequest(
     CpuRealtimeRuntime: v['cpu-rt-runtime'],
     CpusetCpus: v['cpuset-cpus'],
     CpusetMems: v['cpuset-mems'],
-    Devices: v.device.map(parseDevice),
+    Devices: devices,
     DeviceCgroupRules: nullIfEmpty(v['device-cgroup-rule']),
     DeviceRequests: null,
     MemoryReservation: v['memory-reservation'],

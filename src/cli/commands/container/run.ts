@@ -93,7 +93,8 @@ function report(ctx: CliContext, cmd: string, err: unknown): number {
     return 125;
   }
   if (err instanceof RunError) {
-    ctx.io.stderr.write(`estiba: ${err.message}${runHint(cmd)}`);
+    // Errors that are not about the container (docker returns them bare) exit 1.
+    ctx.io.stderr.write(err.code === 1 ? `${err.message}\n` : `estiba: ${err.message}${runHint(cmd)}`);
     return err.code;
   }
   const msg = daemonError(err) ?? messageOf(err);
@@ -113,6 +114,7 @@ export function proxySignals(ctx: CliContext, id: string): () => void {
 }
 
 async function runContainer(ctx: CliContext, v: ContainerFlagValues & { detach: boolean; 'detach-keys': string; 'sig-proxy': boolean }, args: string[], extras: ParsedExtras): Promise<number> {
+  if (v.detach && v.attach.length > 0) throw new RunError('conflicting options: cannot specify both --attach and --detach', 1);
   const req = request(ctx, v, args, extras.changed, v.detach);
   const body = req.body as { AttachStdin: boolean; AttachStdout: boolean; AttachStderr: boolean; Tty: boolean };
   if (!v.detach && body.AttachStdin && body.Tty && !(ctx.io.stdin as { isTTY?: boolean }).isTTY) {
