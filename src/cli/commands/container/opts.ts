@@ -123,12 +123,9 @@ export function resolveEnv(val: string, lookup: (k: string) => string | undefine
   return v === undefined ? val : `${val}=${v}`;
 }
 
-/** Label files: `key=value` per line, `#` comments; as env files but without lookups. */
-export function parseLabelFileText(text: string): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.replace(/^[ \t\r\n\f\v]+/, '').replace(/\r$/, ''))
-    .filter((l) => l !== '' && !l.startsWith('#'));
+/** Label files: env-file rules, but a name without `=` has nothing to look up and is dropped. */
+export function parseLabelFileText(text: string, file: string): string[] {
+  return parseEnvFileText(text, file, () => undefined);
 }
 
 export interface PortMapping {
@@ -265,7 +262,12 @@ function parseBoolValue(key: string, v: string | undefined): boolean {
 /** opts.MountOpt.Set: the CSV `type=bind,src=…,dst=…[,readonly]` of --mount. */
 export function parseMount(value: string, csv: (s: string) => string[]): MountSpec {
   const m: MountSpec = { Type: 'volume' };
-  const volumeOptions = (): NonNullable<MountSpec['VolumeOptions']> => (m.VolumeOptions ??= {});
+  // As docker's MountOpt: touching a volume option creates VolumeOptions with an empty DriverConfig.
+  const volumeOptions = (): NonNullable<MountSpec['VolumeOptions']> => {
+    m.VolumeOptions ??= {};
+    m.VolumeOptions.DriverConfig ??= {};
+    return m.VolumeOptions;
+  };
   const fields = csv(value);
   let typeSeen = false;
   for (const field of fields) {
@@ -317,7 +319,7 @@ export function parseMount(value: string, csv: (s: string) => string[]): MountSp
         break;
       case 'volume-opt': {
         const [k, ...v] = val!.split('=');
-        const dc = (volumeOptions().DriverConfig ??= {});
+        const dc = volumeOptions().DriverConfig!;
         dc.Options = { ...dc.Options, [k!]: v.join('=') };
         break;
       }

@@ -157,6 +157,8 @@ export type ContainerFlagValues = FlagValues<typeof CONTAINER_FLAGS>;
 export interface RunEnvironment {
   lookupEnv(name: string): string | undefined;
   readFile(path: string): string;
+  /** An absolute path for a relative one (the CLI's working directory). */
+  resolvePath(path: string): string;
   /** [height, width] of the client's terminal when -t and stdout is one; else [0, 0]. */
   consoleSize: [number, number];
 }
@@ -198,6 +200,26 @@ function securityOpts(opts: readonly string[], env: RunEnvironment): string[] {
     }
     return opt;
   });
+}
+
+/** docker/cli EffectiveCapAddCapDrop: CAP_-prefixed upper case, ALL wins, a cap both added and dropped is neither; sorted. */
+function effectiveCaps(add: readonly string[], drop: readonly string[]): { add: string[] | null; drop: string[] | null } {
+  const norm = (c: string): string => {
+    const u = c.trim().toUpperCase();
+    return u === 'ALL' || u.startsWith('CAP_') ? u : `CAP_${u}`;
+  };
+  let a = new Set(add.map(norm));
+  let d = new Set(drop.map(norm));
+  if (a.has('ALL')) a = new Set(['ALL']);
+  if (d.has('ALL')) d = new Set(['ALL']);
+  for (const c of [...d]) {
+    if (a.has(c)) {
+      a.delete(c);
+      d.delete(c);
+    }
+  }
+  const sorted = (s: Set<string>): string[] | null => (s.size === 0 ? null : [...s].sort());
+  return { add: sorted(a), drop: sorted(d) };
 }
 
 /** docker/cli's volume spec split (Linux): a source makes it a bind (or named volume), else an anonymous volume. */
@@ -330,10 +352,16 @@ export function buildCreateRequest(
   const labels: Record<string, string> = {};
   const labelLines: string[] = [];
   for (const f of v['label-file']) {
+    let text: string;
     try {
-      labelLines.push(...parseLabelFileText(env.readFile(f)));
+      text = env.readFile(f);
     } catch (err) {
       throw new RunOptionsError(`open ${f}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    }
+    try {
+      labelLines.push(...parseLabelFileText(text, f));
+    } catch (err) {
+      throw new RunOptionsError((err as Error).message);
     }
   }
   for (const l of [...labelLines, ...v.label]) {
@@ -345,7 +373,12 @@ export function buildCreateRequest(
   const volumes: Record<string, object> = {};
   for (const spec of v.volume) {
     if (spec === '') throw new RunOptionsError('invalid empty volume spec');
-    if (isBindSpec(spec)) binds.push(spec);
+    if (isBindSpec(spec)) {
+      // A relative host path ("./data:/d") is made absolute, as docker's CLI does.
+      const colon = spec.indexOf(':');
+      const host = spec.slice(0, colon);
+      binds.push(host.startsWith('.') ? `${env.resolvePath(host)}${spec.slice(colon)}` : spec);
+    }
     else volumes[spec] = {};
   }
   const mounts: MountSpec[] = v.mount.map((m) => parseMount(m, readCSV));
@@ -397,26 +430,32 @@ export function buildCreateRequest(
   if (v.entrypoint === '' && changed.has('entrypoint')) void 0;
   const entrypoint = v.entrypoint !== '' ? [v.entrypoint] : changed.has('entrypoint') ? [''] : null;
 
-  const networks = v.network.length > 0 ? v.network : ['default'];
+  const explicit = v.network.length > 0;
+  const networks = explicit ? v.network : ['default'];
   const networkMode = networks[0]!;
-  if (networks.length > 1 && networks.some((n) => n === 'host' || n === 'none' || n.startsWith('container:'))) {
-    throw new RunOptionsError(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
+  const builtin = (n: string): boolean => ['default', 'bridge', 'host', 'none'].includes(n) || n.startsWith('container:');
+  if (networks.some(builtin) && networks.some((n) => !builtin(n))) {
+    throw new RunOptionsError('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
   }
   const endpoints: Record<string, unknown> = {};
   networks.forEach((n, i) => {
     const first = i === 0;
-    endpoints[n] = endpointConfig(
-      first && v['network-alias'].length > 0 ? v['network-alias'] : null,
-      first ? v.ip : '',
-      first ? v.ip6 : '',
-      first && v.link.length > 0 && n !== 'default' && n !== 'bridge' ? v.link : null,
-      first ? v['mac-address'] : '',
-    );
+    const aliases = first && v['network-alias'].length > 0 ? v['network-alias'] : null;
+    const links = first && v.link.length > 0 && !builtin(n) ? v.link : null;
+    const ip = first ? v.ip : '';
+    const ip6 = first ? v.ip6 : '';
+    const mac = first ? v['mac-address'] : '';
+    // docker omits the endpoint of a lone --network without endpoint options (the daemon
+    // makes it); the implicit default network's is always sent.
+    if (explicit && networks.length === 1 && !aliases && !links && ip === '' && ip6 === '' && mac === '') return;
+    endpoints[n] = endpointConfig(aliases, ip, ip6, links, mac);
   });
 
+  const caps = effectiveCaps(v['cap-add'], v['cap-drop']);
   let secOpts: string[] | null = null;
   if (v['security-opt'].length > 0) secOpts = securityOpts(v['security-opt'], env);
 
+  // --mac-address goes to the endpoint only (Config.MacAddress is for API < 1.44).
   const config: Record<string, unknown> = {
     Hostname: v.hostname,
     Domainname: v.domainname,
@@ -441,7 +480,6 @@ export function buildCreateRequest(
     ...(v['stop-signal'] !== '' ? { StopSignal: v['stop-signal'] } : {}),
     ...(changed.has('stop-timeout') ? { StopTimeout: v['stop-timeout'] } : {}),
   };
-  if (v['mac-address'] !== '') config.MacAddress = v['mac-address'];
 
   const hostConfig: Record<string, unknown> = {
     Binds: nullIfEmpty(binds),
@@ -455,8 +493,8 @@ export function buildCreateRequest(
     VolumesFrom: nullIfEmpty(v['volumes-from']),
     ConsoleSize: v.tty ? env.consoleSize : [0, 0],
     ...(Object.keys(v.annotation).length > 0 ? { Annotations: v.annotation } : {}),
-    CapAdd: nullIfEmpty(v['cap-add']),
-    CapDrop: nullIfEmpty(v['cap-drop']),
+    CapAdd: caps.add,
+    CapDrop: caps.drop,
     CgroupnsMode: v.cgroupns,
     Dns: v.dns,
     DnsOptions: v['dns-option'],

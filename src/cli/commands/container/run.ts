@@ -7,6 +7,7 @@
  * @module
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ContainerWaitResponse } from '../../../api/containers.js';
 import { isNotFound, messageOf } from '../../../errdefs/index.js';
 import { jsonLines } from '../../../client/client.js';
@@ -75,6 +76,7 @@ function request(ctx: CliContext, v: ContainerFlagValues, args: string[], change
   return buildCreateRequest(v, args, changed, {
     lookupEnv: (k) => process.env[k],
     readFile: (p) => readFileSync(p, 'utf8'),
+    resolvePath: (p) => resolve(p),
     consoleSize: size ? [size.height, size.width] : [0, 0],
   }, { detach });
 }
