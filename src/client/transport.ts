@@ -201,9 +201,12 @@ export async function readAll(body: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Turn a non-2xx response into the matching error kind, with the daemon's message. */
+/**
+ * Turn an error response into the matching error kind, with the daemon's message. As docker's
+ * client, anything below 400 is an answer, not an error (304 for starting a started container).
+ */
 export async function ensureOk(res: RawResponse): Promise<RawResponse> {
-  if (res.status >= 200 && res.status < 300) return res;
+  if (res.status >= 200 && res.status < 400) return res;
   const text = (await readAll(res.body)).toString('utf8');
   let message = text.trim();
   try {

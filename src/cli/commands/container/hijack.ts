@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { spawnSync } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { StdcopyDecoder, StdStream } from '../../../api/stdcopy.js';
 import type { Hijacked } from '../../../client/transport.js';
@@ -81,6 +82,10 @@ export function makeRaw(stdin: CliIO['stdin']): () => void {
   const s = stdin as unknown as RawModeStream;
   if (!s.isTTY || typeof s.setRawMode !== 'function') return () => undefined;
   s.setRawMode(true);
+  // libuv's raw mode keeps output post-processing (ONLCR): the container's own terminal already
+  // turned \n into \r\n, so docker's raw mode (cfmakeraw) turns it off too. Leaving raw mode
+  // restores the saved settings, this included.
+  spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
   let restored = false;
   return () => {
     if (restored) return;
