@@ -125,6 +125,9 @@ test('without a TTY: stdout and stderr reach their own fds, stdin is piped in, t
   const missing = await estiba(['run', '--rm', 'busybox', 'no-such-command']);
   assert.equal(missing.code, 127);
   assert.match(missing.stderr, /^estiba: Error response from daemon: .*executable file not found in \$PATH.*\n\nRun 'estiba run --help' for more information\n$/s);
+  // Run as a program (its shebang): node must leave `--env-file` to the CLI.
+  const envFile = await run(ESTIBA, ['run', '--rm', '--env-file', '/nonexistent/env', 'busybox', 'true'], { env: env() });
+  assert.deepEqual([envFile.code, envFile.stderr], [125, "estiba: open /nonexistent/env: no such file or directory\n\nRun 'estiba run --help' for more information\n"]);
   const ex = await estiba(['exec', '-i', '-e', 'X=1', '-w', '/tmp', 'split-none', 'true']);
   assert.equal(ex.code, 1);
   await ok('rm', 'split');
