@@ -64,11 +64,17 @@ function findCommand(all: Command[], args: string[]): { cmd: Command; rest: stri
 /** Help and messages name a command as it was invoked (`estiba run`, `estiba container run`). */
 function commandHelp(cmd: Command, used: readonly string[]): string {
   const name = `${PROG} ${used.join(' ')}`;
-  let s = `\nUsage:  ${name} ${cmd.usage}\n\n${cmd.description}\n`;
+  let s = `Usage:  ${name} ${cmd.usage}\n\n${cmd.description}\n`;
   if (cmd.aliases && cmd.aliases.length > 0) {
-    s += `\nAliases:\n  ${[cmd.path, ...cmd.aliases].map((p) => `${PROG} ${p.join(' ')}`).join(', ')}\n`;
+    // docker lists the group's names first and the top-level shortcut last.
+    const aliases = [...cmd.aliases.filter((a) => a.length > 1), ...cmd.aliases.filter((a) => a.length === 1)];
+    s += `\nAliases:\n  ${[cmd.path, ...aliases].map((p) => `${PROG} ${p.join(' ')}`).join(', ')}\n`;
   }
-  if (cmd.flags.length > 0) s += `\nOptions:\n${usage(cmd.flags)}`;
+  // cobra lists --help itself when -h belongs to another flag (run's --hostname).
+  const flags = cmd.flags.some((f) => f.short === 'h')
+    ? [...cmd.flags, { name: 'help', type: 'bool', description: 'Print usage' } as const]
+    : cmd.flags;
+  if (flags.length > 0) s += `\n${usage(flags)}\n`;
   return s;
 }
 

@@ -42,10 +42,14 @@ async function createRequestOf(client: 'docker' | 'estiba', args: string[]): Pro
   return { req, stdout: r.stdout };
 }
 
-/** docker/cli collects -v binds through a Go map: their order varies run to run. */
+/**
+ * docker CLI 28 collects -v binds, and the -e values after the env files, through Go maps:
+ * their order varies run to run (seen here: `-e A=1 -e B` sent as [B, A] now and then).
+ */
 function sortBinds(body: unknown): unknown {
-  const hc = (body as { HostConfig?: { Binds?: string[] | null } }).HostConfig;
-  if (hc?.Binds) hc.Binds = [...hc.Binds].sort();
+  const b = body as { Env?: string[] | null; HostConfig?: { Binds?: string[] | null } };
+  if (b.HostConfig?.Binds) b.HostConfig.Binds = [...b.HostConfig.Binds].sort();
+  if (b.Env) b.Env = [...b.Env].sort();
   return body;
 }
 
@@ -87,6 +91,8 @@ const CASES: string[][] = [
   ['create', '--ipc', 'host', '--pid', 'host', '--uts', 'host', '--userns', 'host', '--cgroupns', 'private', '--cgroup-parent', 'foo', 'busybox'],
   ['create', '--memory-swappiness', '10', '--oom-score-adj', '100', '--cpu-period', '100000', '--cpu-quota', '50000', 'busybox'],
   ['create', '--annotation', 'a=b', '--storage-opt', 'size=1G', '--volumes-from', 'other', 'busybox'],
+  ['create', '--blkio-weight', '300', '--blkio-weight-device', '/dev/sda:200', '--device-read-bps', '/dev/sda:1mb', '--device-write-iops', '/dev/sda:100', '--kernel-memory', '10m', 'busybox'],
+  ['create', '--gpus', 'all', 'busybox'],
   ['run', '-d', '--name', 'det', 'busybox', 'sleep', '1'],
   ['run', '-d', '-it', 'busybox'],
 ];
@@ -109,4 +115,13 @@ test('estiba sends the create request docker CLI 28 sends, flag set by flag set'
     }
   }
   assert.deepEqual(failures, []);
+});
+
+test('Windows-only flags are refused for a Linux daemon, as docker refuses them', async () => {
+  const args = ['create', '--cpu-count', '2', '--io-maxiops', '5', 'busybox'];
+  const env = envWithoutDocker({ DOCKER_HOST: rec.host, DOCKER_CONFIG: join(work, 'config') });
+  const theirs = await run(DOCKER, args, { env });
+  const ours = await run(process.execPath, [ESTIBA, ...args], { env });
+  assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr]);
+  assert.equal(ours.code, 1);
 });

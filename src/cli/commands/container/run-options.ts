@@ -28,6 +28,10 @@ const list = <const N extends string>(
     ...(o.hidden ? { hidden: true } : {}),
   });
 
+/** A list whose usage shows "(default [])", as docker's throttle and weight-device lists do. */
+const listWithDefault = <const N extends string>(name: N, description: string) =>
+  customFlag({ name, type: 'custom', typeName: 'list', default: [] as string[], defaultText: '[]', set: (v: string, cur: string[]) => [...cur, v], description });
+
 /** A bytes value (opts.MemBytes): 0 when unset. */
 const bytes = <const N extends string>(name: N, description: string, parse: (s: string) => number = ramInBytes, short?: string) =>
   customFlag({ name, ...(short ? { short } : {}), type: 'custom', typeName: 'bytes', default: 0, set: (v: string) => parse(v), description });
@@ -51,6 +55,15 @@ export const CONTAINER_FLAGS = [
       return l;
     },
   }),
+  customFlag({
+    name: 'blkio-weight', type: 'custom', typeName: 'uint16', default: 0, defaultText: '0',
+    set: (v: string) => {
+      if (!/^\d+$/.test(v) || Number(v) > 65535) throw new Error(`strconv.ParseUint: parsing ${JSON.stringify(v)}: ${/^\d+$/.test(v) ? 'value out of range' : 'invalid syntax'}`);
+      return Number(v);
+    },
+    description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)',
+  }),
+  listWithDefault('blkio-weight-device', 'Block IO weight (relative device weight)'),
   list('cap-add', 'Add Linux capabilities'),
   list('cap-drop', 'Drop Linux capabilities'),
   { name: 'cgroup-parent', type: 'string', description: 'Optional parent cgroup for the container', valueName: 'string' },
@@ -59,6 +72,8 @@ export const CONTAINER_FLAGS = [
     description: "Cgroup namespace to use (host|private)\n'host':    Run the container in the Docker host's cgroup namespace\n'private': Run the container in its own private cgroup namespace\n'':        Use the cgroup namespace as configured by the\n           default-cgroupns-mode option on the daemon (default)",
   },
   { name: 'cidfile', type: 'string', description: 'Write the container ID to the file', valueName: 'string' },
+  { name: 'cpu-count', type: 'int', description: 'CPU count (Windows only)' },
+  { name: 'cpu-percent', type: 'int', description: 'CPU percent (Windows only)' },
   { name: 'cpu-period', type: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
   { name: 'cpu-quota', type: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
   { name: 'cpu-rt-period', type: 'int', description: 'Limit CPU real-time period in microseconds' },
@@ -69,6 +84,11 @@ export const CONTAINER_FLAGS = [
   { name: 'cpuset-mems', type: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)', valueName: 'string' },
   list('device', 'Add a host device to the container'),
   list('device-cgroup-rule', 'Add a rule to the cgroup allowed devices list'),
+  listWithDefault('device-read-bps', 'Limit read rate (bytes per second) from a device'),
+  listWithDefault('device-read-iops', 'Limit read rate (IO per second) from a device'),
+  listWithDefault('device-write-bps', 'Limit write rate (bytes per second) to a device'),
+  listWithDefault('device-write-iops', 'Limit write rate (IO per second) to a device'),
+  { name: 'disable-content-trust', type: 'bool', default: true, description: 'Skip image verification' },
   list('dns', 'Set custom DNS servers', { validate: validateIp }),
   list('dns-option', 'Set DNS options'),
   list('dns-search', 'Set custom DNS search domains'),
@@ -77,6 +97,11 @@ export const CONTAINER_FLAGS = [
   list('env', 'Set environment variables', { short: 'e' }),
   list('env-file', 'Read in a file of environment variables'),
   list('expose', 'Expose a port or a range of ports'),
+  customFlag({
+    name: 'gpus', type: 'custom', typeName: 'gpu-request', default: '',
+    set: (v: string) => v,
+    description: "GPU devices to add to the container ('all' to pass all GPUs)",
+  }),
   list('group-add', 'Add additional groups to join'),
   { name: 'health-cmd', type: 'string', description: 'Command to run to check health', valueName: 'string' },
   { name: 'health-interval', type: 'duration', description: 'Time between running the check (ms|s|m|h) (default 0s)' },
@@ -87,10 +112,14 @@ export const CONTAINER_FLAGS = [
   { name: 'hostname', short: 'h', type: 'string', description: 'Container host name', valueName: 'string' },
   { name: 'init', type: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
   { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+  bytes('io-maxbandwidth', 'Maximum IO bandwidth limit for the system drive (Windows only)'),
+  { name: 'io-maxiops', type: 'uint', description: 'Maximum IOps limit for the system drive (Windows only)' },
   { name: 'ip', type: 'string', description: 'IPv4 address (e.g., 172.30.100.104)', valueName: 'string' },
   { name: 'ip6', type: 'string', description: 'IPv6 address (e.g., 2001:db8::33)', valueName: 'string' },
   { name: 'ipc', type: 'string', description: 'IPC mode to use', valueName: 'string' },
   { name: 'isolation', type: 'string', description: 'Container isolation technology', valueName: 'string' },
+  // Accepted and not sent, as docker 28 does (kernel memory limits are gone from the kernel).
+  bytes('kernel-memory', 'Kernel memory limit'),
   list('label', 'Set meta data on a container', { short: 'l' }),
   list('label-file', 'Read in a line delimited file of labels'),
   list('link', 'Add link to another container'),
@@ -142,6 +171,7 @@ export const CONTAINER_FLAGS = [
     set: (v: string, cur: string[]) => (parseUlimit(v), [...cur, v]),
     description: 'Ulimit options',
   }),
+  { name: 'use-api-socket', type: 'bool', description: 'Bind mount Docker API socket and required auth' },
   { name: 'user', short: 'u', type: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])', valueName: 'string' },
   { name: 'userns', type: 'string', description: 'User namespace to use', valueName: 'string' },
   { name: 'uts', type: 'string', description: 'UTS namespace to use', valueName: 'string' },
@@ -220,6 +250,55 @@ function effectiveCaps(add: readonly string[], drop: readonly string[]): { add: 
   }
   const sorted = (s: Set<string>): string[] | null => (s.size === 0 ? null : [...s].sort());
   return { add: sorted(a), drop: sorted(d) };
+}
+
+/** opts.ValidateWeightDevice: `/dev/sda:200`, weight 10–1000. */
+function weightDevice(val: string): { Path: string; Weight: number } {
+  const colon = val.lastIndexOf(':');
+  const path = colon < 0 ? '' : val.slice(0, colon);
+  if (colon < 0 || !path.startsWith('/dev/')) throw new RunOptionsError(`invalid argument "${val}" for "--blkio-weight-device" flag: bad format: ${val}`);
+  const w = Number(val.slice(colon + 1));
+  if (!/^\d+$/.test(val.slice(colon + 1)) || (w > 0 && (w < 10 || w > 1000))) {
+    throw new RunOptionsError(`invalid argument "${val}" for "--blkio-weight-device" flag: invalid weight for device: ${val}`);
+  }
+  return { Path: path, Weight: w };
+}
+
+/** opts.ValidateThrottleBpsDevice / IOpsDevice: `/dev/sda:1mb` (a size) or `/dev/sda:100`. */
+function throttleDevice(val: string, bytesRate: boolean): { Path: string; Rate: number } {
+  const colon = val.lastIndexOf(':');
+  const path = colon < 0 ? '' : val.slice(0, colon);
+  if (colon < 0 || !path.startsWith('/dev/')) throw new RunOptionsError(`bad format: ${val}`);
+  const raw = val.slice(colon + 1);
+  let rate: number;
+  try {
+    if (bytesRate) rate = ramInBytes(raw);
+    else if (/^\d+$/.test(raw)) rate = Number(raw);
+    else throw new Error('not a number');
+  } catch {
+    throw new RunOptionsError(`invalid rate for device: ${val}. The correct format is <device-path>:<number>${bytesRate ? '[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb' : '. Number must be a positive integer'}`);
+  }
+  return { Path: path, Rate: rate };
+}
+
+/** opts.GpuOpts: `all` or `count=N`, `device=…`, `capabilities=…` as CSV. */
+function gpuRequests(val: string): unknown[] {
+  const req: { Driver: string; Count: number; DeviceIDs: string[] | null; Capabilities: string[][]; Options: Record<string, string> } = {
+    Driver: '', Count: 0, DeviceIDs: null, Capabilities: [['gpu']], Options: {},
+  };
+  for (const field of readCSV(val)) {
+    const eq = field.indexOf('=');
+    const k = eq < 0 ? field : field.slice(0, eq);
+    const v = eq < 0 ? '' : field.slice(eq + 1);
+    if (eq < 0 && k === 'all') req.Count = -1;
+    else if (k === 'count') req.Count = v === 'all' ? -1 : Number(v);
+    else if (k === 'driver') req.Driver = v;
+    else if (k === 'device') req.DeviceIDs = v.split(',');
+    else if (k === 'capabilities') req.Capabilities = [v.split(',')];
+    else if (eq < 0 && /^\d+$/.test(k)) req.Count = Number(k);
+    else throw new RunOptionsError(`unexpected key '${k}' in '${val}'`);
+  }
+  return [req];
 }
 
 /** docker/cli's volume spec split (Linux): a source makes it a bind (or named volume), else an anonymous volume. */
@@ -413,6 +492,7 @@ export function buildCreateRequest(
     storageOpt[k] = val;
   }
 
+  if (v['use-api-socket']) throw new RunOptionsError('--use-api-socket is not supported by estiba');
   const { exposed, bindings } = portsOf(v);
   let devices;
   try {
@@ -522,12 +602,12 @@ export function buildCreateRequest(
     Memory: v.memory,
     NanoCpus: v.cpus,
     CgroupParent: v['cgroup-parent'],
-    BlkioWeight: 0,
-    BlkioWeightDevice: [],
-    BlkioDeviceReadBps: [],
-    BlkioDeviceWriteBps: [],
-    BlkioDeviceReadIOps: [],
-    BlkioDeviceWriteIOps: [],
+    BlkioWeight: v['blkio-weight'],
+    BlkioWeightDevice: v['blkio-weight-device'].map(weightDevice),
+    BlkioDeviceReadBps: v['device-read-bps'].map((d) => throttleDevice(d, true)),
+    BlkioDeviceWriteBps: v['device-write-bps'].map((d) => throttleDevice(d, true)),
+    BlkioDeviceReadIOps: v['device-read-iops'].map((d) => throttleDevice(d, false)),
+    BlkioDeviceWriteIOps: v['device-write-iops'].map((d) => throttleDevice(d, false)),
     CpuPeriod: v['cpu-period'],
     CpuQuota: v['cpu-quota'],
     CpuRealtimePeriod: v['cpu-rt-period'],
@@ -536,17 +616,17 @@ export function buildCreateRequest(
     CpusetMems: v['cpuset-mems'],
     Devices: devices,
     DeviceCgroupRules: nullIfEmpty(v['device-cgroup-rule']),
-    DeviceRequests: null,
+    DeviceRequests: v.gpus !== '' ? gpuRequests(v.gpus) : null,
     MemoryReservation: v['memory-reservation'],
     MemorySwap: v['memory-swap'],
     MemorySwappiness: v['memory-swappiness'],
     OomKillDisable: v['oom-kill-disable'],
     PidsLimit: v['pids-limit'],
     Ulimits: v.ulimit.map(parseUlimit),
-    CpuCount: 0,
-    CpuPercent: 0,
-    IOMaximumIOps: 0,
-    IOMaximumBandwidth: 0,
+    CpuCount: v['cpu-count'],
+    CpuPercent: v['cpu-percent'],
+    IOMaximumIOps: v['io-maxiops'],
+    IOMaximumBandwidth: v['io-maxbandwidth'],
     ...(mounts.length > 0 ? { Mounts: mounts } : {}),
     MaskedPaths: null,
     ReadonlyPaths: null,

@@ -49,6 +49,15 @@ async function pull(ctx: CliContext, ref: string, quiet: boolean, platform: stri
   }
 }
 
+/** docker's validateAPIVersion/OS checks: Windows-only flags are refused by a Linux daemon. */
+async function checkOsFlags(ctx: CliContext, changed: ReadonlySet<string>): Promise<void> {
+  const windowsOnly = ['cpu-count', 'cpu-percent', 'io-maxbandwidth', 'io-maxiops'].filter((f) => changed.has(f));
+  if (windowsOnly.length === 0) return;
+  const os = (await ctx.client().ping()).osType ?? 'linux';
+  if (os === 'windows') return;
+  throw new RunError(windowsOnly.map((f) => `"--${f}" is only supported on a Docker daemon running on windows, but the Docker daemon is running on ${os}`).join('\n'), 1);
+}
+
 /** create, pulling the image first when the daemon has none of that name (--pull=missing). */
 async function createContainer(ctx: CliContext, req: CreateRequest, v: ContainerFlagValues): Promise<string> {
   const image = String(req.body.Image);
@@ -118,6 +127,7 @@ export function proxySignals(ctx: CliContext, id: string): () => void {
 async function runContainer(ctx: CliContext, v: ContainerFlagValues & { detach: boolean; 'detach-keys': string; 'sig-proxy': boolean }, args: string[], extras: ParsedExtras): Promise<number> {
   if (v.detach && v.attach.length > 0) throw new RunError('conflicting options: cannot specify both --attach and --detach', 1);
   const req = request(ctx, v, args, extras.changed, v.detach);
+  await checkOsFlags(ctx, extras.changed);
   const body = req.body as { AttachStdin: boolean; AttachStdout: boolean; AttachStderr: boolean; Tty: boolean };
   if (!v.detach && body.AttachStdin && body.Tty && !(ctx.io.stdin as { isTTY?: boolean }).isTTY) {
     throw new RunError('the input device is not a TTY', 1);
@@ -206,10 +216,13 @@ export const createCommand = defineCommand({
   description: 'Create a new container',
   interspersed: false,
   minArgs: 1,
-  flags: CONTAINER_FLAGS,
+  // docker words --pull differently for create (its "|missing" included).
+  flags: CONTAINER_FLAGS.map((f) => (f.name === 'pull' ? { ...f, description: 'Pull image before creating ("always", "|missing", "never")' } : f)) as unknown as typeof CONTAINER_FLAGS,
   async run(ctx, v, args, extras) {
     try {
-      const id = await createContainer(ctx, request(ctx, v, args, extras.changed, false), v);
+      const req = request(ctx, v, args, extras.changed, false);
+      await checkOsFlags(ctx, extras.changed);
+      const id = await createContainer(ctx, req, v);
       ctx.io.stdout.write(`${id}\n`);
       return 0;
     } catch (err) {
