@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
@@ -248,4 +249,35 @@ test('cp both ways (files, directories, renames, tar on stdin/stdout), export -o
   );
   assert.equal(await eok('run', '--rm', 'cli-test/committed:v1', 'cat', '/tmp/dir/a.txt'), 'A\n');
   await eok('rm', '-f', 'files');
+});
+
+test('signals reach a non-TTY container (--sig-proxy); logs -f follows to the end; attach and exec options; start -ai', async () => {
+  const child = spawn(process.execPath, [ESTIBA, 'run', '--name', 'sig', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.1; done'], { env: env() });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (let i = 0; i < 200 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(out, /ready/);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 5, out);
+  assert.match(out, /got-term/);
+
+  await eok('run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'sleep 1; for i in 1 2 3; do echo line$i; done; echo oops >&2');
+  const f = await estiba(['logs', '-f', '-n', 'all', 'follow']);
+  assert.deepEqual([f.code, f.stdout, f.stderr], [0, 'line1\nline2\nline3\n', 'oops\n']);
+
+  await eok('run', '-d', '--name', 'talk', 'busybox', 'sh', '-c', 'sleep 1; echo from-attach; exit 9');
+  const at = await estiba(['attach', '--no-stdin', 'talk']);
+  assert.deepEqual([at.code, at.stdout], [9, 'from-attach\n']);
+
+  await eok('run', '-d', '--name', 'ex', 'busybox', 'sleep', '600');
+  assert.equal(await eok('exec', '-u', '1000:1000', '-w', '/tmp', '-e', 'X=equis', 'ex', 'sh', '-c', 'id -u; id -g; pwd; echo $X'), '1000\n1000\n/tmp\nequis\n');
+  assert.equal(await eok('exec', '-d', 'ex', 'sh', '-c', 'echo bg > /bg.txt'), '');
+  await eok('exec', 'ex', 'sh', '-c', 'until [ -s /bg.txt ]; do sleep 0.1; done');
+  assert.deepEqual(await estiba(['exec', '-i', 'ex', 'cat'], 'por stdin\n'), { code: 0, stdout: 'por stdin\n', stderr: '' });
+
+  const id = (await eok('create', '-i', 'busybox', 'sh', '-c', 'tr a-z A-Z; exit 2')).trim();
+  const ai = await estiba(['start', '-ai', id], 'minusculas\n');
+  assert.deepEqual([ai.code, ai.stdout], [2, 'MINUSCULAS\n']);
+  await eok('rm', '-f', 'sig', 'follow', 'talk', 'ex', id);
 });

@@ -39,6 +39,7 @@ async function startAttached(ctx: CliContext, name: string, o: { interactive: bo
   const waiting = await containerWait(client, c.Id, c.HostConfig.AutoRemove ? 'removed' : 'next-exit', stopWaiting.signal);
   const status: Promise<ContainerWaitResponse | Error> = waiting.result.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   const streaming = streamSession(ctx.io, session, { tty, stdin, stdout: true, stderr: true, detachKeys: o.detachKeys });
+  const stopSignals = !tty ? proxySignals(ctx, c.Id) : () => undefined;
   try {
     await containerStart(client, c.Id);
   } catch (err) {
@@ -46,10 +47,10 @@ async function startAttached(ctx: CliContext, name: string, o: { interactive: bo
     await streaming.catch(() => undefined);
     if (c.HostConfig.AutoRemove) await status;
     else stopWaiting.abort();
+    stopSignals();
     throw err;
   }
   const stopResize = tty && terminalSize(ctx.io) ? monitorTtySize(ctx.io, (s) => containerResize(client, c.Id, s)) : () => undefined;
-  const stopSignals = !tty ? proxySignals(ctx, c.Id) : () => undefined;
   try {
     if ((await streaming).detached) {
       stopWaiting.abort();

@@ -145,6 +145,23 @@ async function runContainer(ctx: CliContext, v: ContainerFlagValues & { detach: 
     return 0;
   }
 
+  // Signals are forwarded from before the start, as docker does: the process may already be
+  // talking (and be signalled) before the start request has been answered.
+  const stopSignals = v['sig-proxy'] && !body.Tty ? proxySignals(ctx, id) : () => undefined;
+  try {
+    return await attachAndStart(ctx, id, body, v);
+  } finally {
+    stopSignals();
+  }
+}
+
+async function attachAndStart(
+  ctx: CliContext,
+  id: string,
+  body: { AttachStdin: boolean; AttachStdout: boolean; AttachStderr: boolean; Tty: boolean },
+  v: { rm: boolean; 'detach-keys': string },
+): Promise<number> {
+  const client = ctx.client();
   const attach = body.AttachStdin || body.AttachStdout || body.AttachStderr;
   const session = attach
     ? await containerAttach(client, id, { stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr, detachKeys: v['detach-keys'] })
@@ -168,7 +185,6 @@ async function runContainer(ctx: CliContext, v: ContainerFlagValues & { detach: 
     throw new RunError(msg, startFailureCode(msg));
   }
   const stopResize = body.Tty && terminalSize(ctx.io) ? monitorTtySize(ctx.io, (s) => containerResize(client, id, s)) : () => undefined;
-  const stopSignals = v['sig-proxy'] && !body.Tty ? proxySignals(ctx, id) : () => undefined;
   try {
     if (streaming) {
       const r = await streaming;
@@ -183,7 +199,6 @@ async function runContainer(ctx: CliContext, v: ContainerFlagValues & { detach: 
     return s.StatusCode;
   } finally {
     stopResize();
-    stopSignals();
   }
 }
 
