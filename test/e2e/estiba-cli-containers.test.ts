@@ -126,6 +126,12 @@ test('without a TTY: stdout and stderr reach their own fds, stdin is piped in, t
   const missing = await estiba(['run', '--rm', 'busybox', 'no-such-command']);
   assert.equal(missing.code, 127);
   assert.match(missing.stderr, /^estiba: Error response from daemon: .*executable file not found in \$PATH.*\n\nRun 'estiba run --help' for more information\n$/s);
+  const cid = join(s.work, 'cid');
+  const created = (await eok('create', '--cidfile', cid, 'busybox', 'true')).trim();
+  assert.equal(await readFile(cid, 'utf8'), created);
+  const again = await estiba(['create', '--cidfile', cid, 'busybox', 'true']);
+  const theirs = await docker('create', '--cidfile', cid, 'busybox', 'true');
+  assert.deepEqual([again.code, again.stderr], [theirs.code, theirs.stderr.replaceAll('docker', 'estiba')]);
   // Run as a program (its shebang): node must leave `--env-file` to the CLI.
   const envFile = await run(ESTIBA, ['run', '--rm', '--env-file', '/nonexistent/env', 'busybox', 'true'], { env: env() });
   assert.deepEqual([envFile.code, envFile.stderr], [125, "estiba: open /nonexistent/env: no such file or directory\n\nRun 'estiba run --help' for more information\n"]);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ContainerWaitResponse } from '../../../api/containers.js';
 import { isNotFound, messageOf } from '../../../errdefs/index.js';
@@ -63,6 +63,10 @@ async function createContainer(ctx: CliContext, req: CreateRequest, v: Container
   const image = String(req.body.Image);
   if (!['always', 'missing', 'never'].includes(v.pull)) {
     throw new RunError(`invalid pull option: '${v.pull}': must be one of "always", "missing" or "never"`, 125);
+  }
+  // docker refuses to overwrite a container ID file: another container may own it.
+  if (v.cidfile !== '' && existsSync(v.cidfile)) {
+    throw new RunError(`container ID file found, make sure the other container isn't running or delete ${v.cidfile}`, 1);
   }
   if (v.pull === 'always') await pull(ctx, image, v.quiet, req.platform);
   const create = (): ReturnType<typeof containerCreate> => containerCreate(ctx.client(), req.body, { name: req.name, platform: req.platform });
