@@ -132,6 +132,7 @@ test('without a TTY: stdout and stderr reach their own fds, stdin is piped in, t
   const again = await estiba(['create', '--cidfile', cid, 'busybox', 'true']);
   const theirs = await docker('create', '--cidfile', cid, 'busybox', 'true');
   assert.deepEqual([again.code, again.stderr], [theirs.code, theirs.stderr.replaceAll('docker', 'estiba')]);
+  await eok('rm', created);
   // Run as a program (its shebang): node must leave `--env-file` to the CLI.
   const envFile = await run(ESTIBA, ['run', '--rm', '--env-file', '/nonexistent/env', 'busybox', 'true'], { env: env() });
   assert.deepEqual([envFile.code, envFile.stderr], [125, "estiba: open /nonexistent/env: no such file or directory\n\nRun 'estiba run --help' for more information\n"]);
@@ -195,8 +196,11 @@ test('lifecycle and listing print what docker prints on the same daemon', async 
   assert.equal(await eok('kill', '-s', 'KILL', 'life2'), 'life2\n');
   assert.equal(await eok('rm', '-v', 'life2', 'made'), 'life2\nmade\n');
   await eok('run', '--name', 'gone', 'busybox', 'true');
+  const gone = (await eok('inspect', '-f', '{{.Id}}', 'gone')).trim();
   const prune = await eok('container', 'prune', '-f');
-  assert.match(prune, /^Deleted Containers:\n[0-9a-f]{64}\n\nTotal reclaimed space: /);
+  assert.match(prune, /^Deleted Containers:\n([0-9a-f]{64}\n)+\nTotal reclaimed space: \d/);
+  assert.ok(prune.includes(`\n${gone}\n`), prune);
+  assert.equal(await eok('ps', '-a', '-q', '--filter', 'status=exited'), '');
 });
 
 test('cp both ways (files, directories, renames, tar on stdin/stdout), export -o and commit', async () => {
