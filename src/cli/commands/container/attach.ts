@@ -5,7 +5,7 @@
  * @module
  */
 import type { ContainerWaitResponse } from '../../../api/containers.js';
-import { messageOf } from '../../../errdefs/index.js';
+import { isErrno, messageOf } from '../../../errdefs/index.js';
 import {
   containerAttach, containerInspect, containerResize, containerStart, containerWait, execCreate, execInspect, execResize,
   execStartAttached, execStartDetached,
@@ -21,6 +21,16 @@ const detachKeysFlag = { name: 'detach-keys', type: 'string', description: 'Over
 
 function isTty(s: unknown): boolean {
   return (s as { isTTY?: boolean }).isTTY === true;
+}
+
+/** An env file's text; a missing one is docker's `open X: no such file or directory`. */
+function readEnvFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new Error(`open ${path}: no such file or directory`, { cause: err });
+    throw err;
+  }
 }
 
 function fail(ctx: CliContext, err: unknown): number {
@@ -174,7 +184,7 @@ export const execCommand = defineCommand({
     try {
       const lookup = (k: string): string | undefined => process.env[k];
       const env = [
-        ...v['env-file'].flatMap((f) => parseEnvFileText(readFileSync(f, 'utf8'), f, lookup)),
+        ...v['env-file'].flatMap((f) => parseEnvFileText(readEnvFile(f), lookup)),
         ...v.env.map((e) => resolveEnv(e, lookup)),
       ];
       await containerInspect(client, name);

@@ -210,8 +210,9 @@ export function monitorTtySize(io: CliIO, resize: (s: { height: number; width: n
       try {
         await resize(s);
         return;
-      } catch (err) {
-        if (!retry || i >= 5) return void err;
+      } catch {
+        // The size is advisory: a container that has just exited cannot take it.
+        if (!retry || i >= 5) return;
         await new Promise((r) => setTimeout(r, 10 * (i + 1)));
       }
     }

@@ -46,8 +46,8 @@ test('ulimits, restart policies, devices, extra hosts', () => {
 
 test('env files: comments and blanks skipped, bare names looked up, whitespace in names refused', () => {
   const lookup = (k: string): string | undefined => (k === 'SET' ? 'v' : undefined);
-  assert.deepEqual(parseEnvFileText('\uFEFF# c\nA=1\n\nSET\nUNSET\n  B=two words\n', 'f', lookup), ['A=1', 'SET=v', 'B=two words']);
-  assert.throws(() => parseEnvFileText('BAD NAME=1\n', 'f', lookup), /variable 'BAD NAME' contains whitespaces/);
+  assert.deepEqual(parseEnvFileText('\uFEFF# c\nA=1\n\nSET\nUNSET\n  B=two words\n', lookup), ['A=1', 'SET=v', 'B=two words']);
+  assert.throws(() => parseEnvFileText('BAD NAME=1\n', lookup), /variable 'BAD NAME' contains whitespaces/);
 });
 
 test('--mount CSV as docker reads it', () => {

@@ -91,7 +91,7 @@ export function parseRestartPolicy(policy: string): { Name: string; MaximumRetry
 }
 
 /** opts.ParseEnvFile's line rules over a file's text; `lookup` resolves names given without a value. */
-export function parseEnvFileText(text: string, file: string, lookup: (k: string) => string | undefined): string[] {
+export function parseEnvFileText(text: string, lookup: (k: string) => string | undefined): string[] {
   const out: string[] = [];
   let lineNo = 0;
   for (const raw of text.split('\n')) {
@@ -110,7 +110,6 @@ export function parseEnvFileText(text: string, file: string, lookup: (k: string)
     const v = lookup(key);
     if (v !== undefined) out.push(`${key}=${v}`);
   }
-  void file;
   return out;
 }
 
@@ -124,8 +123,8 @@ export function resolveEnv(val: string, lookup: (k: string) => string | undefine
 }
 
 /** Label files: env-file rules, but a name without `=` has nothing to look up and is dropped. */
-export function parseLabelFileText(text: string, file: string): string[] {
-  return parseEnvFileText(text, file, () => undefined);
+export function parseLabelFileText(text: string): string[] {
+  return parseEnvFileText(text, () => undefined);
 }
 
 export interface PortMapping {
@@ -269,7 +268,6 @@ export function parseMount(value: string, csv: (s: string) => string[]): MountSp
     return m.VolumeOptions;
   };
   const fields = csv(value);
-  let typeSeen = false;
   for (const field of fields) {
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
@@ -280,7 +278,6 @@ export function parseMount(value: string, csv: (s: string) => string[]): MountSp
     switch (key) {
       case 'type':
         m.Type = val!;
-        typeSeen = true;
         break;
       case 'source':
       case 'src':
@@ -335,7 +332,6 @@ export function parseMount(value: string, csv: (s: string) => string[]): MountSp
         throw new Error(`unexpected key '${key}' in '${field}'`);
     }
   }
-  void typeSeen;
   if (m.Type === '') throw new Error('type is required');
   if (m.Target === undefined || m.Target === '') throw new Error('target is required');
   if (m.VolumeOptions && m.Type !== 'volume') throw new Error(`cannot mix 'volume-*' options with mount type '${m.Type}'`);

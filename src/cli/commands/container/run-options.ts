@@ -142,7 +142,7 @@ function isBindSpec(spec: string): boolean {
 
 const nullIfEmpty = <T>(a: T[]): T[] | null => (a.length === 0 ? null : a);
 
-function healthcheck(v: ContainerFlagValues, changed: ReadonlySet<string>): Record<string, unknown> | undefined {
+function healthcheck(v: ContainerFlagValues): Record<string, unknown> | undefined {
   const set = v['health-cmd'] !== '' || v['health-interval'] !== 0 || v['health-timeout'] !== 0 || v['health-start-period'] !== 0 ||
     v['health-start-interval'] !== 0 || v['health-retries'] !== 0;
   if (v['no-healthcheck']) {
@@ -150,7 +150,6 @@ function healthcheck(v: ContainerFlagValues, changed: ReadonlySet<string>): Reco
     return { Test: ['NONE'] };
   }
   if (!set) return undefined;
-  void changed;
   for (const [flag, val] of [['health-interval', v['health-interval']], ['health-timeout', v['health-timeout']], ['health-start-period', v['health-start-period']], ['health-start-interval', v['health-start-interval']]] as const) {
     if (val < 0) throw new RunOptionsError(`--${flag} cannot be negative`);
   }
@@ -250,7 +249,7 @@ export function buildCreateRequest(
       throw new RunOptionsError(`open ${f}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
     }
     try {
-      envList.push(...parseEnvFileText(text, f, env.lookupEnv));
+      envList.push(...parseEnvFileText(text, env.lookupEnv));
     } catch (err) {
       throw new RunOptionsError((err as Error).message);
     }
@@ -271,7 +270,7 @@ export function buildCreateRequest(
       throw new RunOptionsError(`open ${f}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
     }
     try {
-      labelLines.push(...parseLabelFileText(text, f));
+      labelLines.push(...parseLabelFileText(text));
     } catch (err) {
       throw new RunOptionsError((err as Error).message);
     }
@@ -333,14 +332,13 @@ export function buildCreateRequest(
   } catch (err) {
     throw new RunOptionsError((err as Error).message);
   }
-  const hc = healthcheck(v, changed);
+  const hc = healthcheck(v);
   if (v['memory-swappiness'] < -1 || v['memory-swappiness'] > 100) {
     throw new RunOptionsError(`invalid value: ${v['memory-swappiness']}. Valid memory swappiness range is 0-100`);
   }
   if (v['oom-score-adj'] < -1000 || v['oom-score-adj'] > 1000) {
     throw new RunOptionsError('oom-score-adj: must be in range [-1000, 1000]');
   }
-  if (v.entrypoint === '' && changed.has('entrypoint')) void 0;
   const entrypoint = v.entrypoint !== '' ? [v.entrypoint] : changed.has('entrypoint') ? [''] : null;
 
   const explicit = v.network.length > 0;
