@@ -14,6 +14,9 @@ const common = {
 };
 for (const name of ['estiba', 'estibad']) {
   const outfile = `dist/bin/${name}.js`;
-  await build({ ...common, entryPoints: [`src/cmd/${name}.ts`], outfile });
+  // Node 20 takes `--env-file X` anywhere on its command line as its own option, even after the
+  // script (`estiba run --env-file X …`); options end at `--`, so the CLI's shebang passes one.
+  const banner = name === 'estiba' ? { js: common.banner.js.replace('#!/usr/bin/env node', '#!/usr/bin/env -S node --') } : common.banner;
+  await build({ ...common, banner, entryPoints: [`src/cmd/${name}.ts`], outfile });
   chmodSync(outfile, 0o755);
 }

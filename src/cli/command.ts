@@ -35,7 +35,13 @@ export interface Command<D extends readonly FlagDef[] = readonly FlagDef[]> {
   maxArgs?: number;
   /** Stop flag parsing at the first positional argument (docker run IMAGE CMD…). */
   interspersed?: boolean;
-  run(ctx: CliContext, values: FlagValues<D>, args: string[]): Promise<number>;
+  run(ctx: CliContext, values: FlagValues<D>, args: string[], parsed: ParsedExtras): Promise<number>;
+}
+
+/** What parsing found besides values and args. */
+export interface ParsedExtras {
+  /** Long names of the flags given on the command line (pflag's Changed). */
+  changed: ReadonlySet<string>;
 }
 
 /** Keeps the flag types of one command while letting the registry hold them all. */

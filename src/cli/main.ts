@@ -6,7 +6,8 @@ import { parseFlags, usage, type FlagDef } from './flags/index.js';
 import type { CliIO, Command, CliContext } from './command.js';
 import { daemonError } from './errors.js';
 import { imageLs } from './commands/image/ls.js';
-import { imageInspect, inspect } from './commands/image/inspect.js';
+import { imageInspect } from './commands/image/inspect.js';
+import { containerCommands, inspectCommand } from './commands/container/index.js';
 import { imageRm } from './commands/image/rm.js';
 import { imageTag } from './commands/image/tag.js';
 import { imageHistory } from './commands/image/history.js';
@@ -48,7 +49,8 @@ const GLOBAL_FLAGS = [
 
 export function commands(info: VersionInfo): Command[] {
   return [
-    imageLs, imageInspect, inspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune, imageBuild,
+    ...containerCommands, inspectCommand,
+    imageLs, imageInspect, imageRm, imageTag, imageHistory, imageSave, imageLoad, imageImport, imagePrune, imageBuild,
     imagePull, imagePush, loginCommand, logoutCommand, searchCommand,
     versionCommand(info), infoCommand, eventsCommand, systemDf,
     volumeCreate, volumeLs, volumeInspect, volumeRm, volumePrune,
@@ -61,25 +63,32 @@ function paths(c: Command): (readonly string[])[] {
 }
 
 /** The command whose path (or alias) is the longest prefix of args. */
-function findCommand(all: Command[], args: string[]): { cmd: Command; rest: string[] } | undefined {
-  let best: { cmd: Command; rest: string[]; len: number } | undefined;
+function findCommand(all: Command[], args: string[]): { cmd: Command; rest: string[]; used: readonly string[] } | undefined {
+  let best: { cmd: Command; rest: string[]; used: readonly string[] } | undefined;
   for (const cmd of all) {
     for (const p of paths(cmd)) {
-      if (p.length <= args.length && p.every((w, i) => args[i] === w) && (!best || p.length > best.len)) {
-        best = { cmd, rest: args.slice(p.length), len: p.length };
+      if (p.length <= args.length && p.every((w, i) => args[i] === w) && (!best || p.length > best.used.length)) {
+        best = { cmd, rest: args.slice(p.length), used: p };
       }
     }
   }
   return best;
 }
 
-function commandHelp(cmd: Command): string {
-  const name = `${PROG} ${cmd.path.join(' ')}`;
-  let s = `\nUsage:  ${name} ${cmd.usage}\n\n${cmd.description}\n`;
+/** Help and messages name a command as it was invoked (`estiba run`, `estiba container run`). */
+function commandHelp(cmd: Command, used: readonly string[]): string {
+  const name = `${PROG} ${used.join(' ')}`;
+  let s = `Usage:  ${name} ${cmd.usage}\n\n${cmd.description}\n`;
   if (cmd.aliases && cmd.aliases.length > 0) {
-    s += `\nAliases:\n  ${[cmd.path, ...cmd.aliases].map((p) => `${PROG} ${p.join(' ')}`).join(', ')}\n`;
+    // docker lists the group's names first and the top-level shortcut last.
+    const aliases = [...cmd.aliases.filter((a) => a.length > 1), ...cmd.aliases.filter((a) => a.length === 1)];
+    s += `\nAliases:\n  ${[cmd.path, ...aliases].map((p) => `${PROG} ${p.join(' ')}`).join(', ')}\n`;
   }
-  if (cmd.flags.length > 0) s += `\nOptions:\n${usage(cmd.flags)}`;
+  // cobra lists --help itself when -h belongs to another flag (run's --hostname).
+  const flags = cmd.flags.some((f) => f.short === 'h')
+    ? [...cmd.flags, { name: 'help', type: 'bool', description: 'Print usage' } as const]
+    : cmd.flags;
+  if (flags.length > 0) s += `\n${usage(flags)}\n`;
   return s;
 }
 
@@ -88,7 +97,7 @@ function mainHelp(all: Command[]): string {
     .filter((c) => c.path.length === 1 || c.aliases?.some((a) => a.length === 1))
     .map((c) => {
       const top = c.path.length === 1 ? c.path[0]! : c.aliases!.find((a) => a.length === 1)![0]!;
-      return `  ${top.padEnd(11)} ${c.description}`;
+      return `  ${top.padEnd(11)} ${short(c)}`;
     })
     .sort();
   const groups = [...new Set(all.filter((c) => c.path.length > 1).map((c) => c.path[0]!))].map(
@@ -97,27 +106,41 @@ function mainHelp(all: Command[]): string {
   return `\nUsage:  ${PROG} [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\nManagement Commands:\n${groups.join('\n')}\n\nCommands:\n${lines.join('\n')}\n\nGlobal Options:\n${usage(GLOBAL_FLAGS)}\nRun '${PROG} COMMAND --help' for more information on a command.\n`;
 }
 
+/** A command's one-line summary (cobra's Short): the description's first line. */
+function short(c: Command): string {
+  return c.description.split('\n')[0]!;
+}
+
 function groupHelp(all: Command[], group: string): string {
-  const subs = all.filter((c) => c.path[0] === group && c.path.length > 1);
-  return `\nUsage:  ${PROG} ${group} COMMAND\n\nManage ${group}s\n\nCommands:\n${subs
-    .map((c) => `  ${c.path[1]!.padEnd(10)} ${c.description}`)
+  const subs = all.filter((c) => c.path[0] === group && c.path.length > 1).sort((a, b) => (a.path[1]! < b.path[1]! ? -1 : 1));
+  // cobra pads names to at least 11 columns, then a space.
+  const pad = Math.max(11, ...subs.map((c) => c.path[1]!.length));
+  return `Usage:  ${PROG} ${group} COMMAND\n\nManage ${group}s\n\nCommands:\n${subs
+    .map((c) => `  ${c.path[1]!.padEnd(pad)} ${short(c)}`)
     .join('\n')}\n\nRun '${PROG} ${group} COMMAND --help' for more information on a command.\n`;
 }
 
-function argCountError(cmd: Command, n: number): string | undefined {
-  const name = `${PROG} ${cmd.path.join(' ')}`;
+function argCountError(cmd: Command, n: number, used: readonly string[]): string | undefined {
+  const name = `${PROG} ${used.join(' ')}`;
   const plural = (k: number): string => `${k} argument${k === 1 ? '' : 's'}`;
+  const { minArgs: min, maxArgs: max } = cmd;
+  // docker/cli's cli.ExactArgs, RequiresMinArgs, RequiresRangeArgs, NoArgs, RequiresMaxArgs,
+  // each with its own wording and closing line (RequiresMaxArgs' "SRun" included).
   let msg: string | undefined;
-  if (cmd.minArgs !== undefined && cmd.maxArgs !== undefined && cmd.minArgs === cmd.maxArgs && n !== cmd.minArgs) {
-    msg = `'${name}' requires exactly ${plural(cmd.minArgs)}`;
-  } else if (cmd.minArgs !== undefined && n < cmd.minArgs) {
-    msg = `'${name}' requires at least ${plural(cmd.minArgs)}`;
-  } else if (cmd.maxArgs !== undefined && n > cmd.maxArgs) {
-    msg = cmd.maxArgs === 0 ? `'${name}' accepts no arguments` : `'${name}' requires at most ${plural(cmd.maxArgs)}`;
+  let hint = 'Run';
+  if (min !== undefined && max !== undefined && min === max) {
+    if (n !== min) msg = `'${name}' requires ${plural(min)}`;
+  } else if (min !== undefined && max !== undefined) {
+    if (n < min || n > max) msg = `'${name}' requires at least ${min} and at most ${plural(max)}`;
+  } else if (min !== undefined) {
+    if (n < min) msg = `'${name}' requires at least ${plural(min)}`;
+    hint = 'See';
+  } else if (max !== undefined) {
+    if (n > max) msg = max === 0 ? `'${name}' accepts no arguments` : `'${name}' requires at most ${plural(max)}`;
+    if (max > 0) hint = 'SRun';
   }
   if (!msg) return undefined;
-  // docker 28's wording and layout.
-  return `${PROG}: ${msg}\n\nUsage:  ${name} ${cmd.usage}\n\nSee '${name} --help' for more information\n`;
+  return `${PROG}: ${msg}\n\nUsage:  ${name} ${cmd.usage}\n\n${hint} '${name} --help' for more information\n`;
 }
 
 export interface MainOptions {
@@ -157,19 +180,21 @@ export async function main(o: MainOptions): Promise<number> {
     io.stderr.write(`${PROG}: '${first}' is not an ${PROG} command.\nSee '${PROG} --help'\n`);
     return 1;
   }
-  const { cmd, rest } = found;
+  const { cmd, rest, used } = found;
   let parsed;
   try {
     parsed = parseFlags(cmd.flags, rest, { interspersed: cmd.interspersed ?? true });
   } catch (err) {
-    io.stderr.write(`${messageOf(err)}\nSee '${PROG} ${cmd.path.join(' ')} --help'.\n`);
+    // docker 28's layout for flag errors.
+    const name = `${PROG} ${used.join(' ')}`;
+    io.stderr.write(`${messageOf(err)}\n\nUsage:  ${name} ${cmd.usage}\n\nRun '${name} --help' for more information\n`);
     return 125;
   }
   if (parsed.help) {
-    io.stdout.write(commandHelp(cmd));
+    io.stdout.write(commandHelp(cmd, used));
     return 0;
   }
-  const countErr = argCountError(cmd, parsed.args.length);
+  const countErr = argCountError(cmd, parsed.args.length, used);
   if (countErr) {
     io.stderr.write(countErr);
     return 1;
@@ -200,7 +225,7 @@ export async function main(o: MainOptions): Promise<number> {
       })),
   };
   try {
-    return await cmd.run(ctx, parsed.values, parsed.args);
+    return await cmd.run(ctx, parsed.values, parsed.args, { changed: parsed.changed });
   } catch (err) {
     const msg = daemonError(err) ?? messageOf(err);
     io.stderr.write(`${msg}\n`);

@@ -23,7 +23,27 @@ export function printInspect(ctx: CliContext, items: readonly unknown[], format:
     ctx.io.stdout.write(inspectJson(items));
     return;
   }
-  ctx.io.stdout.write(renderFormat({ format, items: items.map(asGoValue) }));
+  // Item by item: what printed before a failing item stays printed, and a run that printed
+  // nothing prints an empty line (docker's TemplateInspector.Flush).
+  let written = 0;
+  try {
+    for (const item of items) {
+      const text = renderFormat({ format, items: [asGoValue(item)], missingKeyError: isStructLike });
+      ctx.io.stdout.write(text);
+      written += text.length;
+    }
+  } finally {
+    if (written === 0) ctx.io.stdout.write('\n');
+  }
+}
+
+/**
+ * docker inspect runs the template on its typed structs first, where an unknown field fails
+ * (and its raw fallback says "map has no entry for key"), while a free-form map such as Labels
+ * gives <no value>. A map whose keys all look like Go's exported fields stands for a struct.
+ */
+function isStructLike(receiver: object): boolean {
+  return receiver instanceof Map && receiver.size > 0 && [...receiver.keys()].every((k) => typeof k === 'string' && /^[A-Z]/.test(k));
 }
 
 /**

@@ -18,7 +18,7 @@ import type {
   NetworkConnectRequest, NetworkCreateRequest, NetworkCreateResponse, NetworkDisconnectRequest, NetworkInspect, NetworkPruneResponse,
 } from '../api/networks.js';
 import { System } from '../errdefs/index.js';
-import { Transport, ensureOk, readAll, type RequestOptions, type TransportOptions, type RawResponse } from './transport.js';
+import { Transport, ensureOk, readAll, type Hijacked, type RequestOptions, type TransportOptions, type RawResponse } from './transport.js';
 
 export const CLIENT_MAX_API_VERSION = '1.45';
 /** The version assumed of a daemon whose ping carries no Api-Version header. */
@@ -92,6 +92,17 @@ export class EngineClient {
   async raw(o: RequestOptions): Promise<RawResponse> {
     const v = await this.apiVersion();
     return ensureOk(await this.#t.request({ ...o, path: `/v${v}${o.path}` }));
+  }
+
+  /** A request that takes over the connection (attach, exec start); see Transport.hijack. */
+  async hijack(o: RequestOptions): Promise<Hijacked> {
+    const v = await this.apiVersion();
+    return this.#t.hijack({ ...o, path: `/v${v}${o.path}` });
+  }
+
+  /** A request whose JSON answer (or none) is returned parsed. */
+  json<T>(o: RequestOptions): Promise<T> {
+    return this.#json(o);
   }
 
   async #json<T>(o: RequestOptions): Promise<T> {

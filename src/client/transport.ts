@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import {
   Conflict,
   EstibaError,
@@ -32,6 +32,13 @@ export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: http.IncomingMessage;
+}
+
+export interface Hijacked {
+  socket: Duplex;
+  /** Bytes the daemon sent right after its 101 answer. */
+  head: Buffer;
+  headers: http.IncomingHttpHeaders;
 }
 
 export interface RequestOptions {
@@ -148,6 +155,34 @@ export class Transport {
     });
   }
 
+  /**
+   * A request the daemon answers by taking over the connection (attach, exec start): sent with
+   * `Upgrade: tcp` as the docker CLI does; resolves with the raw socket and any bytes that came
+   * with the 101 answer. A non-2xx answer rejects with the daemon's error.
+   */
+  hijack(o: RequestOptions): Promise<Hijacked> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { Host: 'api.moby.localhost', Connection: 'Upgrade', Upgrade: 'tcp', ...o.headers };
+      let payload: Buffer | undefined;
+      if (o.body !== undefined) {
+        payload = Buffer.from(JSON.stringify(o.body));
+        headers['Content-Type'] = 'application/json';
+        headers['Content-Length'] = String(payload.length);
+      }
+      const req = this.#mod.request({ ...this.#agentOpts, method: o.method, path: o.path + encodeQuery(o.query), headers, signal: o.signal });
+      req.on('upgrade', (res, socket, head) => resolve({ socket, head, headers: res.headers }));
+      req.on('response', (res) => {
+        // A daemon that does not upgrade answers errors as usual; a 2xx without upgrade has no stream.
+        ensureOk({ status: res.statusCode ?? 0, headers: res.headers, body: res }).then(
+          () => reject(new System(`the daemon did not upgrade the connection (${res.statusCode})`)),
+          reject,
+        );
+      });
+      req.on('error', (err) => reject(this.#connectionError(err)));
+      req.end(payload);
+    });
+  }
+
   #connectionError(err: Error): Error {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') {
@@ -166,9 +201,12 @@ export async function readAll(body: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Turn a non-2xx response into the matching error kind, with the daemon's message. */
+/**
+ * Turn an error response into the matching error kind, with the daemon's message. As docker's
+ * client, anything below 400 is an answer, not an error (304 for starting a started container).
+ */
 export async function ensureOk(res: RawResponse): Promise<RawResponse> {
-  if (res.status >= 200 && res.status < 300) return res;
+  if (res.status >= 200 && res.status < 400) return res;
   const text = (await readAll(res.body)).toString('utf8');
   let message = text.trim();
   try {

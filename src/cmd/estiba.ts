@@ -15,7 +15,9 @@ main({
   info: { version: ESTIBA_VERSION, gitCommit: GIT_COMMIT },
 }).then(
   (code) => {
-    process.exitCode = code;
+    // Exit once output is flushed: a session's leftovers (a paused stdin, an aborted wait) must
+    // not keep the CLI alive after the command is done, as docker's CLI exits too.
+    process.stdout.write('', () => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

@@ -44,6 +44,8 @@ export interface ExecContext {
   readonly funcs: FuncMap;
   /** Names whose function is Go's builtin (and/or short-circuit only then). */
   readonly builtins: ReadonlySet<string>;
+  /** Go's Option("missingkey=error"): a missing map key is an error, not <no value>. */
+  readonly missingKeyError?: (receiver: object) => boolean;
 }
 
 interface Variable {
@@ -382,6 +384,7 @@ class State {
       }
       if (kind === 'map') {
         if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
+        if (this.ctx.missingKeyError?.(obj)) this.errorf(`map has no entry for key ${JSON.stringify(fieldName)}`);
         return undefined;
       }
     }

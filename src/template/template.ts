@@ -15,6 +15,11 @@ export interface ParseTemplateOptions {
 export interface ExecuteOptions {
   /** Functions replacing those of the same name for this execution (docker's tmpl.Funcs). */
   readonly funcs?: FuncMap;
+  /**
+   * Go's Option("missingkey=error") for the maps it returns true for (docker inspect sets it
+   * when it falls back to raw values).
+   */
+  readonly missingKeyError?: (receiver: object) => boolean;
 }
 
 export interface PartialResult {
@@ -53,7 +58,7 @@ export class Template {
   executePartial(data: unknown, options?: ExecuteOptions): PartialResult {
     const funcs: FuncMap = { ...this.#funcs, ...options?.funcs };
     const builtins = new Set([...BUILTIN_NAMES].filter((n) => funcs[n] === BUILTINS[n]));
-    const ctx: ExecContext = { parseName: this.#name, text: this.#text, trees: this.#trees, funcs, builtins };
+    const ctx: ExecContext = { parseName: this.#name, text: this.#text, trees: this.#trees, funcs, builtins, ...(options?.missingKeyError ? { missingKeyError: options.missingKeyError } : {}) };
     const { output, error } = execute(ctx, this.#name, data);
     return { output, error: error === null ? null : new InvalidParameter(error.message, { cause: error }) };
   }

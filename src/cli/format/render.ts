@@ -14,6 +14,8 @@ export interface RenderOptions {
   readonly items: readonly unknown[];
   /** Column titles by field name, for table headers (docker's FullHeader). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Which maps make a missing key an error (docker inspect's raw values), not <no value>. */
+  readonly missingKeyError?: (receiver: object) => boolean;
 }
 
 function templateError(err: unknown): InstanceType<typeof InvalidParameter> {
@@ -34,7 +36,7 @@ export function renderFormat(options: RenderOptions): string {
   let body = '';
   for (const item of options.items) {
     try {
-      body += `${tmpl.execute(item)}\n`;
+      body += `${tmpl.execute(item, options.missingKeyError ? { missingKeyError: options.missingKeyError } : {})}\n`;
     } catch (err) {
       throw templateError(err);
     }

@@ -31,19 +31,3 @@ export const imageInspect = defineCommand({
   flags,
   run: (ctx, v, args) => inspectAll(ctx, args, v.format),
 });
-
-/** `estiba inspect`: objects of any type; images are the only kind this daemon has yet. */
-export const inspect = defineCommand({
-  path: ['inspect'],
-  usage: '[OPTIONS] NAME|ID [NAME|ID...]',
-  description: 'Return low-level information on Docker objects',
-  minArgs: 1,
-  flags: [...flags, { name: 'type', type: 'string', description: 'Only inspect objects of the given type', valueName: 'string' }, { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes if the type is container' }] as const,
-  async run(ctx, v, args) {
-    if (v.type !== '' && v.type !== 'image') {
-      ctx.io.stderr.write(`${messageOf(new Error(`"${v.type}" is not a valid value for --type`))}\n`);
-      return 1;
-    }
-    return inspectAll(ctx, args, v.format);
-  },
-});
