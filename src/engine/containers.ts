@@ -564,8 +564,12 @@ export class ContainerService {
     if (await this.#stopRestarting(c)) return;
     if (isRunning(c)) c.HasBeenManuallyStopped = true;
     if (!isRunning(c)) throw new Conflict(`Cannot kill container: ${ref}: container ${c.ID} is not running`);
+    // moby's Kill: after SIGKILL the answer waits (up to 10 s) until the exit is recorded, so a
+    // `docker rm` right after `docker kill` finds the container stopped.
+    const exited = sig === 9 ? this.#nextExit(c.ID) : undefined;
     await this.#signal(c, sig);
     this.#emit(c, 'kill', { signal: String(sig) });
+    if (exited !== undefined) await withTimeout(exited, 10_000);
   }
 
   async #signal(c: ContainerRecord, sig: number): Promise<void> {

@@ -199,3 +199,12 @@ test('run -i passes stdin; start -a runs an exited container again attached; res
   assert.equal(await ok('logs', 'again'), 'again\nagain\nagain\n');
   await ok('rm', 'again');
 });
+
+test('kill (SIGKILL) answers once the exit is recorded: rm right after it needs no -f', async () => {
+  for (let i = 0; i < 3; i++) {
+    const id = (await ok('run', '-d', 'busybox', 'sleep', '1000')).trim();
+    await ok('kill', id);
+    assert.equal((await ok('inspect', '-f', '{{.State.Status}}', id)).trim(), 'exited');
+    await ok('rm', id);
+  }
+});
