@@ -87,6 +87,8 @@ function startProxy(): Promise<void> {
           const c = ur.read(64 * 1024) as Buffer | null;
           if (c) res.write(c);
           if (ur.readableEnded) return void res.end();
+          // The client went away (estibad killed): stop, or the timer keeps the test process alive.
+          if (ur.destroyed || res.destroyed) return;
           setTimeout(pump, 16);
         };
         ur.on('readable', () => undefined);

@@ -111,6 +111,21 @@ describe('plain registry', () => {
     await ok(['tag', name, 'busybox:latest']);
   });
 
+  test('pull -a fetches every tag of the repository; push without a tag pushes latest', async () => {
+    const repo = `${reg.host}/all/busybox`;
+    await ok(['tag', 'busybox', `${repo}:one`]);
+    await ok(['tag', 'busybox', `${repo}:two`]);
+    await ok(['push', `${repo}:one`]);
+    await ok(['push', `${repo}:two`]);
+    await ok(['tag', 'busybox', repo]);
+    const latest = await ok(['push', repo]);
+    assert.match(latest, /latest: digest: sha256:/);
+    await ok(['rmi', `${repo}:one`, `${repo}:two`, `${repo}:latest`]);
+    await ok(['pull', '-a', repo]);
+    const tags = (await inspect(busyboxId)).RepoTags.filter((t) => t.startsWith(repo)).sort();
+    assert.deepEqual(tags, [`${repo}:latest`, `${repo}:one`, `${repo}:two`]);
+  });
+
   test('cross-repository mount on push', async () => {
     const a = `${reg.host}/mount/a:v1`;
     const b = `${reg.host}/mount/b:v1`;
