@@ -13,7 +13,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rm, stat, truncate } from 'node:fs/promises';
 import { once } from 'node:events';
-import { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { DataLoss, EstibaError, InvalidParameter, NotFound, System, isDataLoss, isErrno, messageOf } from '../errdefs/index.js';
@@ -311,12 +311,30 @@ export class Puller {
     }
     // The unpacker may stop at the tar's end marker: what follows still counts for the digest, so
     // the stream is read to its end before the layer is accepted.
+    // The download feeds the unpacker but does not depend on it: if the unpacker gives up (a
+    // corrupt stream), the rest is still read so that the digest tells a damaged transfer
+    // (verification failure) from a bad layer; and a failure of the download itself is what is
+    // reported, not the unpacker's view of it.
     const unpack = async (dest: string): Promise<{ diffId: Digest; size: number }> => {
-      const input = Readable.from(source(), { objectMode: false });
-      const summary = await applyLayer({ input, dest, ...(signal ? { signal } : {}) });
-      for await (const _ of input) void _;
+      const pass = new PassThrough({ highWaterMark: 1 << 20 });
+      const feeding = (async () => {
+        for await (const b of source()) {
+          if (pass.destroyed) continue;
+          if (!pass.write(b)) {
+            await new Promise<void>((resolve) => {
+              pass.once('drain', resolve);
+              pass.once('close', resolve);
+            });
+          }
+        }
+        if (!pass.destroyed) pass.end();
+      })();
+      feeding.catch((err: unknown) => pass.destroy(err as Error));
+      const [fed, applied] = await Promise.allSettled([feeding, applyLayer({ input: pass, dest, ...(signal ? { signal } : {}) })]);
+      if (fed.status === 'rejected') throw fed.reason;
+      if (applied.status === 'rejected') throw applied.reason;
       if (!committed) throw new DataLoss(`filesystem layer verification failed for digest ${desc.digest}`);
-      return summary;
+      return applied.value;
     };
     try {
       if (await layers.get(l.chainId)) {

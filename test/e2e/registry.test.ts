@@ -88,6 +88,44 @@ describe('plain registry', () => {
     await ok(['tag', busyboxId, 'busybox:latest']);
   });
 
+  test('docker run pulls a missing image (create answers 404, the CLI pulls); --pull never and always', async () => {
+    const name = `${reg.host}/auto/busybox:v1`;
+    await ok(['tag', 'busybox', name]);
+    await ok(['push', name]);
+    await ok(['rmi', name]);
+    await ok(['rmi', '-f', busyboxId]);
+    const never = await docker(['run', '--rm', '--pull', 'never', name, 'true']);
+    assert.equal(never.code, 125);
+    assert.match(never.stderr, /No such image/);
+    const r = await docker(['run', '--rm', name, 'echo', 'auto-pulled']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Unable to find image '${name.replace(/\./g, '\\.')}' locally`));
+    assert.match(r.stderr, /Pull complete/);
+    assert.equal(r.stdout.trim(), 'auto-pulled');
+    const always = await docker(['run', '--rm', '--pull', 'always', name, 'echo', 'again']);
+    assert.equal(always.code, 0, always.stderr);
+    assert.match(always.stderr, /Image is up to date|Digest: sha256:/);
+    const created = await docker(['create', `${reg.host}/auto/busybox:v1`, 'true']);
+    assert.equal(created.code, 0, created.stderr);
+    await ok(['rm', created.stdout.trim()]);
+    await ok(['tag', name, 'busybox:latest']);
+  });
+
+  test('pull -a fetches every tag of the repository; push without a tag pushes latest', async () => {
+    const repo = `${reg.host}/all/busybox`;
+    await ok(['tag', 'busybox', `${repo}:one`]);
+    await ok(['tag', 'busybox', `${repo}:two`]);
+    await ok(['push', `${repo}:one`]);
+    await ok(['push', `${repo}:two`]);
+    await ok(['tag', 'busybox', repo]);
+    const latest = await ok(['push', repo]);
+    assert.match(latest, /latest: digest: sha256:/);
+    await ok(['rmi', `${repo}:one`, `${repo}:two`, `${repo}:latest`]);
+    await ok(['pull', '-a', repo]);
+    const tags = (await inspect(busyboxId)).RepoTags.filter((t) => t.startsWith(repo)).sort();
+    assert.deepEqual(tags, [`${repo}:latest`, `${repo}:one`, `${repo}:two`]);
+  });
+
   test('cross-repository mount on push', async () => {
     const a = `${reg.host}/mount/a:v1`;
     const b = `${reg.host}/mount/b:v1`;

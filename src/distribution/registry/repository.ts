@@ -140,29 +140,6 @@ export class Repository {
     return this.#location(res);
   }
 
-  /** Chunked upload: PATCH each chunk with its Content-Range, then the closing PUT without data. */
-  async uploadChunked(location: string, digest: Digest, chunks: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
-    let loc = location;
-    let offset = 0;
-    for await (const chunk of chunks) {
-      const res = await this.client.request(
-        {
-          method: 'PATCH',
-          path: loc,
-          scopes: this.#scopes,
-          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(chunk.length), 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
-          body: chunk,
-          ...(signal ? { signal } : {}),
-        },
-        [202],
-      );
-      res.resume();
-      loc = this.#location(res);
-      offset += chunk.length;
-    }
-    await this.finishUpload(loc, digest, 0, Buffer.alloc(0), signal);
-  }
-
   /** PUT a manifest under a tag (or its digest); returns the digest of the bytes sent. */
   async putManifest(reference: string, body: Buffer, mediaType: string, signal?: AbortSignal): Promise<Digest> {
     const res = await this.client.request(

@@ -79,7 +79,8 @@ async function* prepend(head: Buffer[], it: AsyncIterator<Buffer>): AsyncGenerat
 }
 
 async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const z = createGunzip();
+  // Larger output chunks: fewer, bigger writes downstream (the tar parser and file writes cost per chunk).
+  const z = createGunzip({ chunkSize: 256 * 1024 });
   const writing = pipeline(source, z);
   // Its error also surfaces through z, read below; this only avoids an unhandled rejection.
   writing.catch(() => undefined);
