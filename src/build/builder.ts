@@ -12,7 +12,7 @@ import { posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import { InvalidParameter, NotImplemented } from '../errdefs/index.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import type { ContainerConfig, ImageConfig } from '../oci/image.js';
 import type { Digest } from '../util/digest.js';
 import { cacheKey, type BuildCache } from './cache.js';
@@ -29,6 +29,8 @@ import { processWord, processWords, ShellLexError, type Vars } from './shell-lex
 export interface BuildBackend {
   /** A local image by reference or ID; undefined when there is none. */
   getImage(name: string): Promise<{ id: Digest; config: ImageConfig } | undefined>;
+  /** Pulls `ref` (FROM of a missing image, or `--pull`), reporting progress as `docker pull` does. */
+  pull(ref: string, o: { platform?: string; auths?: RegistryAuths; progress(message: unknown): void; signal?: AbortSignal }): Promise<void>;
   imageExists(id: Digest): boolean;
   /** Commits a step's image on `parent` (none: scratch). */
   commit(o: {
@@ -67,6 +69,9 @@ export interface BuildBackend {
   tag(id: Digest, refs: readonly string[]): Promise<void>;
 }
 
+/** X-Registry-Config: credentials per registry (`127.0.0.1:5000`, `https://index.docker.io/v1/`). */
+export type RegistryAuths = Record<string, { username?: string; password?: string; auth?: string; identitytoken?: string; registrytoken?: string; serveraddress?: string }>;
+
 export interface BuildOptions {
   dockerfile: string;
   tags: string[];
@@ -82,11 +87,14 @@ export interface BuildOptions {
   forceRm: boolean;
   extraHosts: string[];
   signal?: AbortSignal;
+  registryAuths?: RegistryAuths;
 }
 
 export interface BuildOutput {
   stream(text: string): Promise<void>;
   aux(value: unknown): Promise<void>;
+  /** A pull's progress message (status, id, progressDetail), as the classic builder streams it. */
+  progress(message: unknown): Promise<void>;
 }
 
 /** A build that failed at a step; `code` is a failed RUN's exit code (the CLI exits with it). */
@@ -298,12 +306,20 @@ export class Build {
     let base: { id: Digest; config: ImageConfig } | undefined;
     if (prev !== undefined) base = { id: prev.image!, config: { architecture: prev.platform.architecture, os: prev.platform.os, rootfs: { type: 'layers', diff_ids: [] }, config: prev.config } };
     else {
-      base = await this.#b.getImage(ref);
+      // The classic builder pulls a base image it does not have, and with --pull every time.
+      base = this.#o.pull ? undefined : await this.#b.getImage(ref);
       if (base === undefined) {
-        if (this.#o.pull) throw new NotImplemented(`pulling ${ref} is not available in this estiba build`);
-        throw new BuildError(`pull access denied for ${ref.split(':')[0]}, repository does not exist or may require 'docker login': No such image: ${ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`}`);
+        const progress: Array<Promise<void>> = [];
+        await this.#b.pull(ref, {
+          ...(this.#o.platform ? { platform: this.#o.platform } : {}),
+          ...(this.#o.registryAuths ? { auths: this.#o.registryAuths } : {}),
+          progress: (m) => void progress.push(this.#o.quiet ? Promise.resolve() : this.#out.progress(m)),
+          ...(this.#o.signal ? { signal: this.#o.signal } : {}),
+        });
+        await Promise.all(progress);
+        base = await this.#b.getImage(ref);
+        if (base === undefined) throw new BuildError(`No such image: ${ref}`);
       }
-      if (this.#o.pull) throw new NotImplemented(`--pull: pulling ${ref} is not available in this estiba build`);
     }
     if (this.#o.platform !== undefined && this.#o.platform !== '') {
       const [os, arch] = this.#o.platform.split('/');

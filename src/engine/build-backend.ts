@@ -11,7 +11,8 @@ import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { pack as tarPack } from 'tar-stream';
-import type { BuildBackend } from '../build/builder.js';
+import type { BuildBackend, RegistryAuths } from '../build/builder.js';
+import { fullName, parseNormalizedReference } from '../oci/reference.js';
 import { isNotFound, messageOf, System } from '../errdefs/index.js';
 import type { ImageService } from '../image/service.js';
 import { chainIds, type LayerStore } from '../store/layers/store.js';
@@ -46,6 +47,15 @@ export async function sweepImageRoots(tmpDir: string): Promise<void> {
   await rm(tmpDir, { recursive: true, force: true });
 }
 
+/** The X-Registry-Config entry for a registry: keys may carry a scheme and a path (Docker Hub's `https://index.docker.io/v1/`). */
+function authFor(domain: string, auths: RegistryAuths | undefined): RegistryAuths[string] | undefined {
+  for (const [key, auth] of Object.entries(auths ?? {})) {
+    const host = key.replace(/^[a-z]+:\/\//, '').split('/')[0]!;
+    if (host === domain || (domain === 'docker.io' && (host === 'index.docker.io' || host === 'registry-1.docker.io'))) return auth;
+  }
+  return undefined;
+}
+
 export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
   const { images, containers } = o;
   return {
@@ -59,6 +69,19 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
         if (messageOf(err).includes('invalid reference format')) return undefined;
         throw err;
       }
+    },
+
+    async pull(ref, po) {
+      const r = parseNormalizedReference(ref);
+      const tagged = r.tag === undefined && r.digest === undefined ? `${fullName(r)}:latest` : ref;
+      const auth = authFor(r.domain, po.auths);
+      await images.pull({
+        fromImage: tagged,
+        ...(po.platform ? { platform: po.platform } : {}),
+        ...(auth ? { auth } : {}),
+        progress: (m) => po.progress(m),
+        ...(po.signal ? { signal: po.signal } : {}),
+      });
     },
 
     imageExists(id) {

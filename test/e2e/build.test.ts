@@ -20,6 +20,7 @@ import { dockerCli, startDockerPeer, type DockerPeer } from '../helpers/docker-p
 import { writeBusyboxArchive } from '../fixtures/images.js';
 import { ESTIBA, startEstibad } from '../helpers/estibad.js';
 import { envWithoutDocker, requireExecutable, run } from '../helpers/e2e.js';
+import { startRegistry } from '../helpers/registry.js';
 
 const s = useBusyboxDaemon('estiba-build-');
 const BASE = `estiba-build-base-${randomBytes(4).toString('hex')}`;
@@ -434,6 +435,34 @@ test('docker-compose build (1.29, through docker-py) builds a service with its a
     assert.match(r.stdout + r.stderr, new RegExp(`Successfully tagged ${image}`));
     assert.equal(await s.ok('run', '--rm', image, 'cat', '/x'), 'compose\n');
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('FROM an image that is not here pulls it (classic builder), --pull pulls again; the CLI shows the pull', async () => {
+  await setup();
+  const reg = await startRegistry();
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-build-pull-'));
+  const remote = `${reg.host}/pullbase:v1`;
+  try {
+    await s.ok('tag', `${BASE}:latest`, remote);
+    await s.ok('push', remote);
+    await s.ok('rmi', remote);
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${remote}\nRUN echo pulled > /marker\n`);
+    const first = await build(['-t', 'estiba-build-pulled', '.'], dir);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, new RegExp(`Status: Downloaded newer image for ${reg.host}/pullbase:v1`));
+    assert.equal((await s.ok('run', '--rm', 'estiba-build-pulled', 'cat', '/marker')), 'pulled\n');
+    const again = await build(['--pull', '-t', 'estiba-build-pulled', '.'], dir);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /Status: Image is up to date for|Digest: sha256:/);
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${reg.host}/nosuch:v1\n`);
+    const bad = await build(['.'], dir);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /manifest unknown|not found/i);
+  } finally {
+    await s.docker('rmi', '-f', 'estiba-build-pulled', remote);
+    await reg.stop();
     await rm(dir, { recursive: true, force: true });
   }
 });

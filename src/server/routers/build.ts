@@ -25,12 +25,15 @@ export interface BuildRouteOptions {
   forceRm: boolean;
   extraHosts: string[];
   signal?: AbortSignal;
+  /** X-Registry-Config: credentials for pulling base images, per registry. */
+  registryAuths?: Record<string, Record<string, string>>;
 }
 
 export interface BuildOut {
   begin(): void;
   stream(text: string): Promise<void>;
   aux(value: unknown): Promise<void>;
+  progress(message: unknown): Promise<void>;
 }
 
 /** What the build router needs (implemented by build/BuildService). */
@@ -39,6 +42,25 @@ export interface BuildBackendApi {
   prune(o: { all?: boolean }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
   /** Validates a `-t` value (throws InvalidParameter). */
   checkTag(tag: string): void;
+}
+
+/** X-Registry-Config: base64url JSON of `{ registry: AuthConfig }`; a header that does not decode is ignored, as moby does. */
+function decodeRegistryConfig(header: string | string[] | undefined): Record<string, Record<string, string>> | undefined {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (!h) return undefined;
+  try {
+    const j = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as unknown;
+    if (typeof j !== 'object' || j === null || Array.isArray(j)) return undefined;
+    const out: Record<string, Record<string, string>> = {};
+    for (const [k, v] of Object.entries(j as Record<string, unknown>)) {
+      if (typeof v !== 'object' || v === null) continue;
+      out[k] = Object.fromEntries(Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+    }
+    return out;
+  } catch (err) {
+    void err;
+    return undefined;
+  }
 }
 
 function jsonQuery<T>(q: URLSearchParams, name: string, check: (v: unknown) => v is T, dflt: T): T {
@@ -97,6 +119,8 @@ export function buildRoutes(b: BuildBackendApi): Route[] {
           extraHosts: (q.get('extrahosts') ?? '').split(',').filter((h) => h !== ''),
           signal: ctx.signal,
         };
+        const auths = decodeRegistryConfig(ctx.req.headers['x-registry-config']);
+        if (auths !== undefined) opts.registryAuths = auths;
         const target = q.get('target');
         if (target !== null && target !== '') opts.target = target;
         const platform = q.get('platform');
@@ -113,6 +137,7 @@ export function buildRoutes(b: BuildBackendApi): Route[] {
             begin: () => stream.start(),
             stream: (text) => stream.send({ stream: text }),
             aux: (value) => stream.send({ aux: value }),
+            progress: (m) => stream.send(m as Record<string, unknown>),
           });
         } catch (err) {
           if (!stream.started) {
