@@ -397,16 +397,22 @@ export class ContainerService {
       const dir = this.#o.store.dir(c.ID);
       const rp = rootfsPaths(dir);
       const paths = this.#paths(c.ID);
-      await mountRootfs(rp, [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
-      let net;
-      try {
-        // Network errors (a port already allocated, a missing network) reach the client as they are, like Docker's.
-        net = await this.#o.network?.setUp(c);
-      } catch (err) {
+      // The rootfs and the network are independent: both are set up at once.
+      const [mounted, networked] = await Promise.allSettled([
+        mountRootfs(rp, [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l))),
+        this.#o.network?.setUp(c),
+      ]);
+      if (mounted.status === 'rejected') {
+        if (networked.status === 'fulfilled') await this.#o.network?.tearDown(c).catch((e: unknown) => this.#o.logger.warn('network teardown after failed mount', { id: c.ID, err: messageOf(e) }));
+        throw mounted.reason;
+      }
+      if (networked.status === 'rejected') {
         await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed network setup', { id: c.ID, err: messageOf(e) }));
-        netFailed = err;
+        // Network errors (a port already allocated, a missing network) reach the client as they are, like Docker's.
+        netFailed = networked.reason;
         return;
       }
+      const net = networked.value;
       let created;
       const abortAttach = new AbortController();
       try {
@@ -495,11 +501,13 @@ export class ContainerService {
       this.#rotator.unwatch(id);
       this.#health.stop(id);
       if (c.State.Health !== undefined) c.State.Health = { ...c.State.Health, Status: 'unhealthy' };
+      // The network (our own namespace) does not depend on the runtime's state: both go at once.
+      const netDown = this.#o.network?.tearDown(c).catch((err: unknown) => this.#o.logger.warn('network teardown after exit', { id, err: messageOf(err) }));
       await this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
         if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
       });
       await unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) }));
-      await this.#o.network?.tearDown(c).catch((err: unknown) => this.#o.logger.warn('network teardown after exit', { id, err: messageOf(err) }));
+      await netDown;
       setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
       await this.#o.store.save(c);
       this.#emit(c, 'die', { exitCode: String(code) });
