@@ -339,7 +339,7 @@ export class NetworkService {
       throw new Forbidden(`container sharing network namespace with another container or host cannot be connected to any other network`);
     }
     const ep = req.EndpointConfig ?? {};
-    const att = this.#attachment(n, ep, c);
+    const att = this.#attachment(n, ep);
     await this.#locked(async () => {
       const { store } = this.#o;
       const s = store.container(c.ID) ?? { ContainerID: c.ID, Attachments: [] };
@@ -383,14 +383,13 @@ export class NetworkService {
 
   // ---- container hooks ------------------------------------------------------------------
 
-  #attachment(n: NetworkRecord, ep: EndpointSettings, c?: ContainerRecord): Attachment {
+  #attachment(n: NetworkRecord, ep: EndpointSettings): Attachment {
     const aliases = (ep.Aliases ?? []).filter((a) => a !== '');
     if (!isUserDefined(n) && aliases.length > 0) throw new InvalidParameter('network-scoped alias is supported only for containers in user defined networks');
     const ip = ep.IPAMConfig?.IPv4Address;
     if (ip !== undefined && ip !== '') {
-      if (!isUserDefined(n) || n.IPAM.Config.length === 0) throw new InvalidParameter('user specified IP address is supported only when connecting to networks with user configured subnets');
+      if (!isUserDefined(n)) throw new InvalidParameter('user specified IP address is supported on user defined networks only');
     }
-    void c;
     return { NetworkID: n.Id, Aliases: aliases.length > 0 ? aliases : null, ...(ip !== undefined && ip !== '' ? { IPv4Address: ip } : {}) };
   }
 
@@ -403,12 +402,8 @@ export class NetworkService {
     const mode = hc.NetworkMode;
     const endpoints = ((networkingConfig as { EndpointsConfig?: Record<string, EndpointSettings | null> } | null | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointSettings | null>;
     for (const e of hc.ExtraHosts ?? []) parseExtraHost(e, '0.0.0.0');
-    if (mode === 'host' || mode === 'none') {
-      if (mode === 'none' && Object.keys(hc.PortBindings ?? {}).length > 0) {
-        // Docker accepts and ignores them (there is nothing to publish on); so do we.
-      }
-      return [];
-    }
+    // Published ports with host or none are accepted and ignored, as Docker does (nothing to publish on).
+    if (mode === 'host' || mode === 'none') return [];
     if (mode.startsWith('container:')) {
       const target = mode.slice('container:'.length);
       if (target === '') throw new InvalidParameter('--network: invalid net mode: container: needs a container name or ID');

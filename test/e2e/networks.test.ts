@@ -37,6 +37,18 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
+function apiPost(socketPath: string, path: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path, method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
 /** Retries while the server inside the container is still starting. */
 async function fetchEventually(url: string): Promise<{ status: number; body: string }> {
   const deadline = Date.now() + 10_000;
@@ -269,6 +281,17 @@ test('network create errors: overlapping subnet, invalid CIDR, duplicate name, p
   const missing = await s.docker('network', 'inspect', 'nosuch');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /network nosuch not found/);
+  // Static addresses and aliases need a user-defined network (Docker's messages); nothing is created.
+  const ipOnBridge = await s.docker('run', '-d', '--name', 'ipbridge', '--ip', '10.1.2.3', 'busybox', 'true');
+  assert.equal(ipOnBridge.code, 125);
+  assert.match(ipOnBridge.stderr, /user specified IP address is supported on user defined networks only/);
+  // (docker 28 refuses an alias on the default bridge itself; the API must too.)
+  const aliasOnBridge = await apiPost(s.d.socket, '/containers/create?name=aliasbridge', {
+    Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'bridge' }, NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['x'] } } },
+  });
+  assert.equal(aliasOnBridge.status, 400);
+  assert.match(aliasOnBridge.body, /network-scoped alias is supported only for containers in user defined networks/);
+  assert.equal(await s.ok('ps', '-aq', '--filter', 'name=bridge'), '');
   // prune removes unused user networks only.
   const pruned = await s.ok('network', 'prune', '-f');
   assert.match(pruned, /Deleted Networks:\nfirst\n/);
