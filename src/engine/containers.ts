@@ -284,7 +284,7 @@ export class ContainerService {
     const { HostConfig: hostConfigIn, NetworkingConfig: _net, ...userCfg } = req;
     const hc: HostConfig = { ...(hostConfigIn ?? {}) };
     hc.NetworkMode = hc.NetworkMode === undefined || hc.NetworkMode === '' ? 'default' : hc.NetworkMode;
-    const attachments = this.#o.network?.attachmentsFor(hc, req.NetworkingConfig) ?? [];
+    const attachments = this.#o.network?.attachmentsFor(hc, req.NetworkingConfig, req.Hostname) ?? [];
     if (this.#o.network === undefined && !['default', 'none', 'host', 'bridge'].includes(hc.NetworkMode)) {
       throw new NotFound(`network ${hc.NetworkMode} not found`);
     }

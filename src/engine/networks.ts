@@ -397,7 +397,7 @@ export class NetworkService {
    * Validates a create request's NetworkMode and EndpointsConfig and returns the attachments to
    * record once the container exists. Normalises NetworkMode (`''` → `default`) in `hc`.
    */
-  attachmentsFor(hc: HostConfig, networkingConfig: unknown): Attachment[] {
+  attachmentsFor(hc: HostConfig, networkingConfig: unknown, hostname?: string): Attachment[] {
     hc.NetworkMode = hc.NetworkMode === undefined || hc.NetworkMode === '' ? 'default' : hc.NetworkMode;
     const mode = hc.NetworkMode;
     const endpoints = ((networkingConfig as { EndpointsConfig?: Record<string, EndpointSettings | null> } | null | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointSettings | null>;
@@ -412,6 +412,7 @@ export class NetworkService {
         throw new InvalidParameter('conflicting options: port publishing and the container type network mode');
       }
       if ((hc.Dns ?? []).length > 0) throw new InvalidParameter('conflicting options: dns and the network mode');
+      if (hostname !== undefined && hostname !== '') throw new InvalidParameter('conflicting options: hostname and the network mode');
       if ((hc.ExtraHosts ?? []).length > 0) throw new InvalidParameter('conflicting options: custom host-to-IP mapping and the network mode');
       return [];
     }

@@ -240,6 +240,9 @@ test('--network none, host and container:<name>', async () => {
   const pub = await s.docker('run', '--rm', '--network', 'container:owner', '-p', '9999:80', 'busybox', 'true');
   assert.equal(pub.code, 125);
   assert.match(pub.stderr, /conflicting options: port publishing and the container type network mode/);
+  const named = await s.docker('run', '--rm', '--network', 'container:owner', '--hostname', 'h', 'busybox', 'true');
+  assert.equal(named.code, 125);
+  assert.match(named.stderr, /conflicting options: hostname and the network mode/);
   await s.ok('rm', '-f', 'owner');
   const missing = await s.docker('run', '--rm', '--network', 'nosuchnet', 'busybox', 'true');
   assert.equal(missing.code, 125);
