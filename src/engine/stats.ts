@@ -7,6 +7,7 @@
  * remembered per container, so a one-shot or non-streaming request answers at once with the
  * previous sample as `precpu_stats` (and a first request ever samples twice, 100 ms apart).
  */
+import { readNetworkStats, type InterfaceStats } from '../network/net-dev.js';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,8 @@ export interface StatsResponse {
   cpu_stats: CpuStats;
   precpu_stats: CpuStats;
   memory_stats: { usage?: number; max_usage?: number; failcnt?: number; limit?: number; stats?: Record<string, number> };
+  /** Per interface, lo excepted; absent without a network (as Docker). */
+  networks?: Record<string, InterfaceStats>;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -252,9 +255,10 @@ export class StatsCollector {
         base.blkio_stats.io_serviced_recursive = blkio(await readText(join(b, 'blkio.throttle.io_serviced_recursive')));
       }
     }
+    const networks = await readNetworkStats(pid);
     return {
       sample: { at, cpu },
-      rest: { pids_stats: pids, blkio_stats: base.blkio_stats, num_procs: 0, storage_stats: {}, memory_stats: mem },
+      rest: { pids_stats: pids, blkio_stats: base.blkio_stats, num_procs: 0, storage_stats: {}, memory_stats: mem, ...(networks !== undefined ? { networks } : {}) },
     };
   }
 }

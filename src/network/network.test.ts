@@ -5,6 +5,7 @@ import { allocateIp, chooseSubnet, completeIpamConfig, defaultPools } from './ip
 import { hostsFile, parseExtraHost, parseResolvConf, resolvConfFile } from './etc-files.js';
 import { allocatePorts, portMap, portRequests, summaryPorts } from './ports.js';
 import { networkOptions } from './netavark.js';
+import { parseNetDev } from './net-dev.js';
 import { isConflict, isForbidden, isInvalidParameter } from '../errdefs/index.js';
 import type { NetworkRecord } from './types.js';
 
@@ -97,4 +98,14 @@ test('netavark options: DNS on user networks only, static address, aliases and p
   assert.equal(o.network_info.app?.dns_enabled, true);
   assert.equal(o.network_info.app?.network_interface, 'br-app');
   assert.deepEqual(o.port_mappings, [{ host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' }]);
+});
+
+test('net/dev counters: loopback left out, Docker field names', () => {
+  const text = [
+    'Inter-|   Receive                                                |  Transmit',
+    ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+    '    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0',
+    '  eth0:    5000      40    1    2    0     0          0         0     7000      50    3    4    0     0       0          0',
+  ].join('\n');
+  assert.deepEqual(parseNetDev(text), { eth0: { rx_bytes: 5000, rx_packets: 40, rx_errors: 1, rx_dropped: 2, tx_bytes: 7000, tx_packets: 50, tx_errors: 3, tx_dropped: 4 } });
 });

@@ -99,6 +99,9 @@ test('docker run -d -p HOST:80 busybox httpd answers on 127.0.0.1 and on the hos
   assert.match(ns.Networks.bridge?.MacAddress ?? '', /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
   assert.equal(ns.Networks.bridge?.NetworkID, (await s.ok('network', 'inspect', '-f', '{{.Id}}', 'bridge')).trim());
   assert.match(await s.ok('ps', '--format', '{{.Ports}}', '--filter', 'name=web80'), new RegExp(`0\\.0\\.0\\.0:${port}->80/tcp`));
+  // docker stats shows the traffic (the container's eth0 counters).
+  const netIo = (await s.ok('stats', '--no-stream', '--format', '{{.NetIO}}', 'web80')).trim();
+  assert.match(netIo, /^[1-9][\d.]*[kMG]?B \/ [1-9][\d.]*[kMG]?B$/, netIo);
   // From another container, through the host's address (DNAT applies to every local address).
   assert.equal((await s.ok('run', '--rm', 'busybox', 'wget', '-qO-', `http://${hostAddress()}:${port}/`)), 'hello from estiba\n');
 
