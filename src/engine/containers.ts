@@ -54,7 +54,7 @@ import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
 const execFileP = promisify(execFile);
 
 /** The hooks of NetworkService (engine/networks.ts) the container lifecycle calls. */
-export type ContainerNetworking = Pick<NetworkService, 'attachmentsFor' | 'created' | 'setUp' | 'tearDown' | 'removed' | 'settings' | 'summary'>;
+export type ContainerNetworking = Pick<NetworkService, 'attachmentsFor' | 'created' | 'setUp' | 'tearDown' | 'removed' | 'settings' | 'summary' | 'onNetwork'>;
 
 /** What the service needs from the image side. */
 export interface ContainerImages {
@@ -819,7 +819,7 @@ export class ContainerService {
   list(opts: { all?: boolean; limit?: number; filters?: Filters } = {}): ContainerSummary[] {
     const filters = opts.filters ?? new Map<string, string[]>();
     for (const k of filters.keys()) {
-      if (!['status', 'name', 'id', 'label', 'ancestor', 'exited'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
+      if (!['status', 'name', 'id', 'label', 'ancestor', 'exited', 'network'].includes(k)) throw new InvalidParameter(`invalid filter '${k}'`);
     }
     let all = opts.all === true || (opts.limit !== undefined && opts.limit > 0);
     if (filters.has('status') || filters.has('exited')) all = true;
@@ -827,6 +827,7 @@ export class ContainerService {
       .list()
       .filter((c) => all || isRunning(c) || c.State.Status === 'restarting')
       .filter((c) => matchFilters(c, filters))
+      .filter((c) => !filters.has('network') || (this.#o.network?.onNetwork(c, filters.get('network') ?? []) ?? false))
       .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || b.ID.localeCompare(a.ID));
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
     return list.map((c) => ({

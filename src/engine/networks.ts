@@ -30,7 +30,7 @@ import { KeyedMutex } from '../util/mutex.js';
 import { formatCidr, parseSubnet, tryParseCidr, overlaps, type Cidr } from '../network/cidr.js';
 import { hostsFile, parseExtraHost, parseResolvConf, resolvConfFile } from '../network/etc-files.js';
 import { allocateIp, chooseSubnet, completeIpamConfig, defaultPools } from '../network/ipam.js';
-import type { Netavark, NetavarkAttachment } from '../network/netavark.js';
+import { netavarkName, type Netavark, type NetavarkAttachment } from '../network/netavark.js';
 import { createNetns, removeNetns } from '../network/netns.js';
 import { allocatePorts, portMap, portRequests, summaryPorts } from '../network/ports.js';
 import type { NetworkStore } from '../network/store.js';
@@ -578,7 +578,7 @@ export class NetworkService {
         });
         for (const e of endpoints) {
           const n = store.network(e.NetworkID)!;
-          e.MacAddress = status[n.Name]?.interfaces?.[e.Interface]?.mac_address ?? '';
+          e.MacAddress = status[netavarkName(n)]?.interfaces?.[e.Interface]?.mac_address ?? '';
         }
       }
       await store.saveContainer(s);
@@ -704,6 +704,14 @@ export class NetworkService {
       MacAddress: primary?.MacAddress ?? '',
       Networks: networks,
     };
+  }
+
+  /** `ps --filter network=…`: attached to a network with one of these names or IDs (prefixes too). */
+  onNetwork(c: ContainerRecord, refs: readonly string[]): boolean {
+    const mode = c.HostConfig.NetworkMode ?? 'default';
+    const nets = (this.#o.store.container(c.ID)?.Attachments ?? []).map((a) => this.#o.store.network(a.NetworkID)).filter((n) => n !== undefined);
+    if (mode === 'host' || mode === 'none') nets.push(this.#byName(mode));
+    return refs.some((r) => nets.some((n) => n.Name === r || (r !== '' && n.Id.startsWith(r))));
   }
 
   /** `Ports` and `NetworkSettings` of a container summary. */

@@ -92,11 +92,14 @@ test('netavark options: DNS on user networks only, static address, aliases and p
     containerId: 'c', containerName: 'web',
     ports: [{ protocol: 'tcp', containerPort: 80, hostIp: '', hostPort: 8080 }],
     attachments: [{ network: net('bridge', true), ip: '10.3.0.2', interfaceName: 'eth0', aliases: [] }, { network: net('app', false), ip: '10.3.0.3', interfaceName: 'eth1', aliases: ['web', 'www'] }],
-  }) as { networks: Record<string, unknown>; network_info: Record<string, { dns_enabled: boolean; network_interface: string }>; port_mappings: unknown[] };
-  assert.deepEqual(o.networks.app, { static_ips: ['10.3.0.3'], aliases: ['web', 'www'], interface_name: 'eth1' });
-  assert.equal(o.network_info.bridge?.dns_enabled, false);
-  assert.equal(o.network_info.app?.dns_enabled, true);
-  assert.equal(o.network_info.app?.network_interface, 'br-app');
+  }) as { networks: Record<string, unknown>; network_info: Record<string, { name: string; dns_enabled: boolean; network_interface: string }>; port_mappings: unknown[] };
+  // netavark names its firewall chains after the network's name: ours are unique per network ID.
+  assert.deepEqual(Object.keys(o.network_info), ['estiba-bridge-id', 'estiba-app-id']);
+  assert.equal(o.network_info['estiba-app-id']?.name, 'estiba-app-id');
+  assert.deepEqual(o.networks['estiba-app-id'], { static_ips: ['10.3.0.3'], aliases: ['web', 'www'], interface_name: 'eth1' });
+  assert.equal(o.network_info['estiba-bridge-id']?.dns_enabled, false);
+  assert.equal(o.network_info['estiba-app-id']?.dns_enabled, true);
+  assert.equal(o.network_info['estiba-app-id']?.network_interface, 'br-app');
   assert.deepEqual(o.port_mappings, [{ host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' }]);
 });
 

@@ -180,6 +180,7 @@ test('user-defined network: containers reach each other by name, alias and short
     const out = await s.ok('run', '--rm', '--network', 'app', 'busybox', 'sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://${host}/ && exit 0; sleep 0.2; done; exit 1`);
     assert.equal(out, 'web-here\n', `by ${host}`);
   }
+  assert.equal(await s.ok('ps', '--filter', 'network=app', '--format', '{{.Names}} {{.Networks}}'), 'web app\n');
   const net = JSON.parse(await s.ok('network', 'inspect', 'app')) as Array<{ Name: string; Driver: string; Labels: Record<string, string>; IPAM: { Config: Array<{ Subnet: string; Gateway: string }> }; Containers: Record<string, { Name: string; IPv4Address: string }> }>;
   assert.equal(net[0]?.Name, 'app');
   assert.equal(net[0]?.Driver, 'bridge');
@@ -330,11 +331,16 @@ test('--internal networks have no way out; --ip at run gives the static address'
   assert.equal(await s.ok('run', '--rm', '--network', 'sealed', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://sealedweb/ && exit 0; sleep 0.2; done; exit 1'), 'inside\n');
   // … but nothing leaves it: the host's address is not routed.
   const addr = hostAddress();
-  const srv = http.createServer((_req, res) => res.end('should not be reached\n'));
+  let hits = 0;
+  const srv = http.createServer((_req, res) => {
+    hits++;
+    res.end('should not be reached\n');
+  });
   await new Promise<void>((r) => srv.listen(0, addr, r));
   try {
-    const out = await s.docker('run', '--rm', '--network', 'sealed', 'busybox', 'wget', '-qO-', '-T', '2', `http://${addr}:${(srv.address() as { port: number }).port}/`);
+    const out = await s.docker('run', '--rm', '--network', 'sealed', 'busybox', 'busybox', 'timeout', '5', 'wget', '-qO-', `http://${addr}:${(srv.address() as { port: number }).port}/`);
     assert.notEqual(out.code, 0, 'an internal network reaches no outside address');
+    assert.equal(hits, 0);
   } finally {
     srv.close();
   }
