@@ -386,6 +386,8 @@ export class ContainerService {
     let netFailed: unknown;
     await this.#lock.run(c.ID, async () => {
       if (isRunning(c)) throw new NotModified(`container ${c.ID} is already running`);
+      // A stop or kill got the lock before this policy restart did: it stays stopped.
+      if (o.policy === true && c.State.Status !== 'restarting') return;
       if (c.State.Status === 'removing' || c.State.Status === 'dead') {
         throw new Conflict(`cannot start a container that has been removed`);
       }
@@ -509,10 +511,13 @@ export class ContainerService {
       await unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) }));
       await netDown;
       setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
+      // Decided before the save: a stop arriving meanwhile must find it restarting (and cancel that), not exited.
+      const restart = c.HasBeenManuallyStopped !== true && policyWantsRestart(c, code);
+      if (restart) c.State = { ...c.State, Status: 'restarting' };
       await this.#o.store.save(c);
       this.#emit(c, 'die', { exitCode: String(code) });
       autoRemove = c.HostConfig.AutoRemove === true;
-      if (c.HasBeenManuallyStopped !== true && policyWantsRestart(c, code)) this.#scheduleRestart(c, ranMs);
+      if (restart) this.#scheduleRestart(c, ranMs);
     });
     for (const w of this.#liveOf(id).exitWaiters.splice(0)) w(code);
     if (autoRemove) {
@@ -747,10 +752,14 @@ export class ContainerService {
     if (c.State.Status === 'restarting' && opts.force !== true) {
       throw new Conflict('You cannot remove a restarting container. Stop the container before attempting removal or force remove');
     }
+    // The restart timer goes first; a policy start that already won leaves it running, killed below.
+    if (c.State.Status === 'restarting') await this.#stopRestarting(c, { quiet: true });
     if (isRunning(c)) {
       if (opts.force !== true) {
         throw new Conflict(`cannot remove container "${c.Name}": container is ${c.State.Status}: stop the container before removing or force remove`);
       }
+      // Its exit must not schedule a restart of a container being removed.
+      c.HasBeenManuallyStopped = true;
       const exited = this.#nextExit(c.ID);
       await this.#signal(c, 9);
       if ((await withTimeout(exited, 30_000)) === undefined) throw new System(`container ${c.ID} did not exit after SIGKILL`);
@@ -942,7 +951,7 @@ export class ContainerService {
     c.RestartCount++;
     try {
       await this.start(id, { policy: true });
-      this.#emit(c, 'restart');
+      if (isRunning(c)) this.#emit(c, 'restart');
     } catch (err) {
       this.#o.logger.warn('restart policy: start failed', { id, err: messageOf(err) });
       if (c.State.Status === 'restarting') {
@@ -958,16 +967,20 @@ export class ContainerService {
   }
 
   /** stop/kill of a container waiting to be restarted: it stays exited. True if it was restarting. */
-  async #stopRestarting(c: ContainerRecord): Promise<boolean> {
+  async #stopRestarting(c: ContainerRecord, o: { quiet?: boolean } = {}): Promise<boolean> {
     if (c.State.Status !== 'restarting') return false;
+    let stopped = false;
     await this.#lock.run(c.ID, async () => {
       this.#cancelRestart(c.ID);
+      // A policy start that held the lock may have won: then it is running and is stopped as such.
+      if (isRunning(c)) return;
       c.HasBeenManuallyStopped = true;
       if (c.State.Status === 'restarting') c.State = { ...c.State, Status: 'exited' };
       await this.#o.store.save(c);
+      stopped = true;
     });
-    this.#emit(c, 'stop');
-    return true;
+    if (stopped && o.quiet !== true) this.#emit(c, 'stop');
+    return stopped;
   }
 
   // ---- filesystem access, update -------------------------------------------------------
