@@ -242,7 +242,12 @@ export class ContainerService {
         continue;
       }
       if (c.State.Status === 'exited' || c.State.Status === 'restarting') {
-        if (shouldRestartAtStartup(c)) this.#scheduleRestart(c, undefined);
+        if (shouldRestartAtStartup(c)) {
+          // moby restore → containerStart(resetRestartManager): the start-up restart clears the manual stop,
+          // so the policy goes on applying afterwards.
+          c.HasBeenManuallyStopped = false;
+          this.#scheduleRestart(c, undefined);
+        }
         else if (c.State.Status === 'restarting') {
           c.State = { ...c.State, Status: 'exited' };
           await this.#o.store.save(c);

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
+import { startEstibad } from '../helpers/estibad.js';
 
 const s = useBusyboxDaemon('estiba-e2e-restartstop-');
 
@@ -28,4 +29,19 @@ test('rm -f of a container that restart=always keeps bringing back removes it, w
     await s.ok('rm', '-f', `gone${i}`);
     assert.equal(await s.ok('ps', '-aq', '--filter', `name=^/gone${i}$`), '', `round ${i}: removed`);
   }
+});
+
+test('a stopped restart=always container restarted at daemon start keeps its policy afterwards (moby resets the manual stop)', async () => {
+  await s.ok('run', '-d', '--name', 'again', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.2');
+  await s.ok('stop', '-t', '0', 'again');
+  await s.d.stop();
+  s.d = await startEstibad({ dataRoot: s.d.dataRoot, execRoot: s.d.execRoot });
+  const count = async (): Promise<number> => Number((await s.ok('inspect', '-f', '{{.RestartCount}}', 'again')).trim());
+  const end = Date.now() + 20_000;
+  while ((await count()) < 2) {
+    assert.ok(Date.now() < end, 'it was restarted more than once after the daemon restart');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await s.ok('update', '--restart', 'no', 'again');
+  await s.ok('rm', '-f', 'again');
 });
