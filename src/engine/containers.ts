@@ -57,7 +57,7 @@ import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
 const execFileP = promisify(execFile);
 
 /** The hooks of NetworkService (engine/networks.ts) the container lifecycle calls. */
-export type ContainerNetworking = Pick<NetworkService, 'attachmentsFor' | 'created' | 'setUp' | 'tearDown' | 'removed' | 'settings' | 'summary'>;
+export type ContainerNetworking = Pick<NetworkService, 'attachmentsFor' | 'created' | 'setUp' | 'tearDown' | 'removed' | 'settings' | 'summary' | 'onNetwork'>;
 
 /** What the service needs from the image side. */
 export interface ContainerImages {
@@ -250,7 +250,12 @@ export class ContainerService {
         continue;
       }
       if (c.State.Status === 'exited' || c.State.Status === 'restarting') {
-        if (shouldRestartAtStartup(c)) this.#scheduleRestart(c, undefined);
+        if (shouldRestartAtStartup(c)) {
+          // moby restore → containerStart(resetRestartManager): the start-up restart clears the manual stop,
+          // so the policy goes on applying afterwards.
+          c.HasBeenManuallyStopped = false;
+          this.#scheduleRestart(c, undefined);
+        }
         else if (c.State.Status === 'restarting') {
           c.State = { ...c.State, Status: 'exited' };
           await this.#o.store.save(c);
@@ -293,7 +298,7 @@ export class ContainerService {
     const { HostConfig: hostConfigIn, NetworkingConfig: _net, ...userCfg } = req;
     const hc: HostConfig = { ...(hostConfigIn ?? {}) };
     hc.NetworkMode = hc.NetworkMode === undefined || hc.NetworkMode === '' ? 'default' : hc.NetworkMode;
-    const attachments = this.#o.network?.attachmentsFor(hc, req.NetworkingConfig) ?? [];
+    const attachments = this.#o.network?.attachmentsFor(hc, req.NetworkingConfig, req.Hostname) ?? [];
     if (this.#o.network === undefined && !['default', 'none', 'host', 'bridge'].includes(hc.NetworkMode)) {
       throw new NotFound(`network ${hc.NetworkMode} not found`);
     }
@@ -407,6 +412,8 @@ export class ContainerService {
     let netFailed: unknown;
     await this.#lock.run(c.ID, async () => {
       if (isRunning(c)) throw new NotModified(`container ${c.ID} is already running`);
+      // A stop or kill got the lock before this policy restart did: it stays stopped.
+      if (o.policy === true && c.State.Status !== 'restarting') return;
       if (c.State.Status === 'removing' || c.State.Status === 'dead') {
         throw new Conflict(`cannot start a container that has been removed`);
       }
@@ -418,16 +425,22 @@ export class ContainerService {
       const dir = this.#o.store.dir(c.ID);
       const rp = rootfsPaths(dir);
       const paths = this.#paths(c.ID);
-      await mountRootfs(rp, [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l)));
-      let net;
-      try {
-        // Network errors (a port already allocated, a missing network) reach the client as they are, like Docker's.
-        net = await this.#o.network?.setUp(c);
-      } catch (err) {
+      // The rootfs and the network are independent: both are set up at once.
+      const [mounted, networked] = await Promise.allSettled([
+        mountRootfs(rp, [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l))),
+        this.#o.network?.setUp(c),
+      ]);
+      if (mounted.status === 'rejected') {
+        if (networked.status === 'fulfilled') await this.#o.network?.tearDown(c).catch((e: unknown) => this.#o.logger.warn('network teardown after failed mount', { id: c.ID, err: messageOf(e) }));
+        throw mounted.reason;
+      }
+      if (networked.status === 'rejected') {
         await unmountRootfs(rp).catch((e: unknown) => this.#o.logger.warn('unmount after failed network setup', { id: c.ID, err: messageOf(e) }));
-        netFailed = err;
+        // Network errors (a port already allocated, a missing network) reach the client as they are, like Docker's.
+        netFailed = networked.reason;
         return;
       }
+      const net = networked.value;
       let created;
       const abortAttach = new AbortController();
       let bpf: ReturnType<SeccompBpfCache['prepare']>;
@@ -539,10 +552,13 @@ export class ContainerService {
       ]);
       await this.#o.mounts?.release(c);
       setExited(c, { exitCode: code, at, ...(error !== undefined ? { error } : {}) });
+      // Decided before the save: a stop arriving meanwhile must find it restarting (and cancel that), not exited.
+      const restart = c.HasBeenManuallyStopped !== true && policyWantsRestart(c, code);
+      if (restart) c.State = { ...c.State, Status: 'restarting' };
       await this.#o.store.save(c);
       this.#emit(c, 'die', { exitCode: String(code) });
       autoRemove = c.HostConfig.AutoRemove === true;
-      if (c.HasBeenManuallyStopped !== true && policyWantsRestart(c, code)) this.#scheduleRestart(c, ranMs);
+      if (restart) this.#scheduleRestart(c, ranMs);
     });
     for (const w of this.#liveOf(id).exitWaiters.splice(0)) w(code);
     if (autoRemove) {
@@ -781,10 +797,14 @@ export class ContainerService {
     if (c.State.Status === 'restarting' && opts.force !== true) {
       throw new Conflict('You cannot remove a restarting container. Stop the container before attempting removal or force remove');
     }
+    // The restart timer goes first; a policy start that already won leaves it running, killed below.
+    if (c.State.Status === 'restarting') await this.#stopRestarting(c, { quiet: true });
     if (isRunning(c)) {
       if (opts.force !== true) {
         throw new Conflict(`cannot remove container "${c.Name}": container is ${c.State.Status}: stop the container before removing or force remove`);
       }
+      // Its exit must not schedule a restart of a container being removed.
+      c.HasBeenManuallyStopped = true;
       const exited = this.#nextExit(c.ID);
       await this.#signal(c, 9);
       if ((await withTimeout(exited, 30_000)) === undefined) throw new System(`container ${c.ID} did not exit after SIGKILL`);
@@ -873,6 +893,7 @@ export class ContainerService {
       .filter((c) => all || isRunning(c) || c.State.Status === 'restarting')
       .filter((c) => matchFilters(c, filters))
       .filter((c) => before.every((t) => Date.parse(c.Created) < t) && since.every((t) => Date.parse(c.Created) > t))
+      .filter((c) => !filters.has('network') || (this.#o.network?.onNetwork(c, filters.get('network') ?? []) ?? false))
       .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || b.ID.localeCompare(a.ID));
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
     return list.map((c) => ({
@@ -987,7 +1008,7 @@ export class ContainerService {
     c.RestartCount++;
     try {
       await this.start(id, { policy: true });
-      this.#emit(c, 'restart');
+      if (isRunning(c)) this.#emit(c, 'restart');
     } catch (err) {
       this.#o.logger.warn('restart policy: start failed', { id, err: messageOf(err) });
       if (c.State.Status === 'restarting') {
@@ -1003,16 +1024,20 @@ export class ContainerService {
   }
 
   /** stop/kill of a container waiting to be restarted: it stays exited. True if it was restarting. */
-  async #stopRestarting(c: ContainerRecord): Promise<boolean> {
+  async #stopRestarting(c: ContainerRecord, o: { quiet?: boolean } = {}): Promise<boolean> {
     if (c.State.Status !== 'restarting') return false;
+    let stopped = false;
     await this.#lock.run(c.ID, async () => {
       this.#cancelRestart(c.ID);
+      // A policy start that held the lock may have won: then it is running and is stopped as such.
+      if (isRunning(c)) return;
       c.HasBeenManuallyStopped = true;
       if (c.State.Status === 'restarting') c.State = { ...c.State, Status: 'exited' };
       await this.#o.store.save(c);
+      stopped = true;
     });
-    this.#emit(c, 'stop');
-    return true;
+    if (stopped && o.quiet !== true) this.#emit(c, 'stop');
+    return stopped;
   }
 
   // ---- filesystem access, update -------------------------------------------------------
@@ -1193,7 +1218,7 @@ function shouldRestartAtStartup(c: ContainerRecord): boolean {
   return c.HasBeenManuallyStopped !== true && policyWantsRestart(c, c.State.ExitCode);
 }
 
-const LIST_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'health', 'before', 'since', 'volume'];
+const LIST_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'health', 'before', 'since', 'volume', 'network'];
 const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTH_STATES = ['starting', 'healthy', 'unhealthy', 'none'];
 

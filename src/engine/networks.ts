@@ -30,7 +30,7 @@ import { KeyedMutex } from '../util/mutex.js';
 import { formatCidr, parseSubnet, tryParseCidr, overlaps, type Cidr } from '../network/cidr.js';
 import { hostsFile, parseExtraHost, parseResolvConf, resolvConfFile } from '../network/etc-files.js';
 import { allocateIp, chooseSubnet, completeIpamConfig, defaultPools } from '../network/ipam.js';
-import type { Netavark, NetavarkAttachment } from '../network/netavark.js';
+import { netavarkName, type Netavark, type NetavarkAttachment } from '../network/netavark.js';
 import { createNetns, removeNetns } from '../network/netns.js';
 import { allocatePorts, portMap, portRequests, summaryPorts } from '../network/ports.js';
 import type { NetworkStore } from '../network/store.js';
@@ -339,7 +339,7 @@ export class NetworkService {
       throw new Forbidden(`container sharing network namespace with another container or host cannot be connected to any other network`);
     }
     const ep = req.EndpointConfig ?? {};
-    const att = this.#attachment(n, ep, c);
+    const att = this.#attachment(n, ep);
     await this.#locked(async () => {
       const { store } = this.#o;
       const s = store.container(c.ID) ?? { ContainerID: c.ID, Attachments: [] };
@@ -383,14 +383,13 @@ export class NetworkService {
 
   // ---- container hooks ------------------------------------------------------------------
 
-  #attachment(n: NetworkRecord, ep: EndpointSettings, c?: ContainerRecord): Attachment {
+  #attachment(n: NetworkRecord, ep: EndpointSettings): Attachment {
     const aliases = (ep.Aliases ?? []).filter((a) => a !== '');
     if (!isUserDefined(n) && aliases.length > 0) throw new InvalidParameter('network-scoped alias is supported only for containers in user defined networks');
     const ip = ep.IPAMConfig?.IPv4Address;
     if (ip !== undefined && ip !== '') {
-      if (!isUserDefined(n) || n.IPAM.Config.length === 0) throw new InvalidParameter('user specified IP address is supported only when connecting to networks with user configured subnets');
+      if (!isUserDefined(n)) throw new InvalidParameter('user specified IP address is supported on user defined networks only');
     }
-    void c;
     return { NetworkID: n.Id, Aliases: aliases.length > 0 ? aliases : null, ...(ip !== undefined && ip !== '' ? { IPv4Address: ip } : {}) };
   }
 
@@ -398,17 +397,13 @@ export class NetworkService {
    * Validates a create request's NetworkMode and EndpointsConfig and returns the attachments to
    * record once the container exists. Normalises NetworkMode (`''` → `default`) in `hc`.
    */
-  attachmentsFor(hc: HostConfig, networkingConfig: unknown): Attachment[] {
+  attachmentsFor(hc: HostConfig, networkingConfig: unknown, hostname?: string): Attachment[] {
     hc.NetworkMode = hc.NetworkMode === undefined || hc.NetworkMode === '' ? 'default' : hc.NetworkMode;
     const mode = hc.NetworkMode;
     const endpoints = ((networkingConfig as { EndpointsConfig?: Record<string, EndpointSettings | null> } | null | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointSettings | null>;
     for (const e of hc.ExtraHosts ?? []) parseExtraHost(e, '0.0.0.0');
-    if (mode === 'host' || mode === 'none') {
-      if (mode === 'none' && Object.keys(hc.PortBindings ?? {}).length > 0) {
-        // Docker accepts and ignores them (there is nothing to publish on); so do we.
-      }
-      return [];
-    }
+    // Published ports with host or none are accepted and ignored, as Docker does (nothing to publish on).
+    if (mode === 'host' || mode === 'none') return [];
     if (mode.startsWith('container:')) {
       const target = mode.slice('container:'.length);
       if (target === '') throw new InvalidParameter('--network: invalid net mode: container: needs a container name or ID');
@@ -417,6 +412,7 @@ export class NetworkService {
         throw new InvalidParameter('conflicting options: port publishing and the container type network mode');
       }
       if ((hc.Dns ?? []).length > 0) throw new InvalidParameter('conflicting options: dns and the network mode');
+      if (hostname !== undefined && hostname !== '') throw new InvalidParameter('conflicting options: hostname and the network mode');
       if ((hc.ExtraHosts ?? []).length > 0) throw new InvalidParameter('conflicting options: custom host-to-IP mapping and the network mode');
       return [];
     }
@@ -582,7 +578,7 @@ export class NetworkService {
         });
         for (const e of endpoints) {
           const n = store.network(e.NetworkID)!;
-          e.MacAddress = status[n.Name]?.interfaces?.[e.Interface]?.mac_address ?? '';
+          e.MacAddress = status[netavarkName(n)]?.interfaces?.[e.Interface]?.mac_address ?? '';
         }
       }
       await store.saveContainer(s);
@@ -708,6 +704,14 @@ export class NetworkService {
       MacAddress: primary?.MacAddress ?? '',
       Networks: networks,
     };
+  }
+
+  /** `ps --filter network=…`: attached to a network with one of these names or IDs (prefixes too). */
+  onNetwork(c: ContainerRecord, refs: readonly string[]): boolean {
+    const mode = c.HostConfig.NetworkMode ?? 'default';
+    const nets = (this.#o.store.container(c.ID)?.Attachments ?? []).map((a) => this.#o.store.network(a.NetworkID)).filter((n) => n !== undefined);
+    if (mode === 'host' || mode === 'none') nets.push(this.#byName(mode));
+    return refs.some((r) => nets.some((n) => n.Name === r || (r !== '' && n.Id.startsWith(r))));
   }
 
   /** `Ports` and `NetworkSettings` of a container summary. */

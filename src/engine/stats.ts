@@ -7,6 +7,7 @@
  * remembered per container, so a one-shot or non-streaming request answers at once with the
  * previous sample as `precpu_stats` (and a first request ever samples twice, 100 ms apart).
  */
+import { readNetworkStats, type InterfaceStats } from '../network/net-dev.js';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -47,38 +48,8 @@ export interface StatsResponse {
   cpu_stats: CpuStats;
   precpu_stats: CpuStats;
   memory_stats: { usage?: number; max_usage?: number; failcnt?: number; limit?: number; stats?: Record<string, number> };
-  /** Per interface of the container's network namespace, lo excepted; absent with the host's network. */
-  networks?: Record<string, NetworkStats>;
-}
-
-export interface NetworkStats {
-  rx_bytes: number;
-  rx_packets: number;
-  rx_errors: number;
-  rx_dropped: number;
-  tx_bytes: number;
-  tx_packets: number;
-  tx_errors: number;
-  tx_dropped: number;
-}
-
-/**
- * `/proc/<pid>/net/dev` of the container's init: the counters of its namespace's interfaces.
- * Columns after `iface:` are rx bytes packets errs drop fifo frame compressed multicast, then tx
- * bytes packets errs drop …
- */
-export function parseNetDev(text: string): Record<string, NetworkStats> {
-  const out: Record<string, NetworkStats> = {};
-  for (const line of text.split('\n').slice(2)) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon).trim();
-    if (name === 'lo') continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
-    if (f.length < 12) continue;
-    out[name] = { rx_bytes: f[0]!, rx_packets: f[1]!, rx_errors: f[2]!, rx_dropped: f[3]!, tx_bytes: f[8]!, tx_packets: f[9]!, tx_errors: f[10]!, tx_dropped: f[11]! };
-  }
-  return out;
+  /** Per interface, lo excepted; absent without a network (as Docker). */
+  networks?: Record<string, InterfaceStats>;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -206,12 +177,11 @@ export class StatsCollector {
     const cur = await this.#sample(o.pid);
     if (cur === undefined) return emptyStats(o.name, o.id);
     this.#last.set(o.id, cur.sample);
-    const netDev = o.hostNetwork === true ? undefined : await readText(`/proc/${o.pid}/net/dev`);
-    const networks = netDev === undefined ? undefined : parseNetDev(netDev);
+    const rest = { ...cur.rest };
+    // The host's own interfaces are not the container's to report (Docker shows none).
+    if (o.hostNetwork === true) delete rest.networks;
     return {
-      ...cur.rest,
-      // moby leaves the field out when there is no interface to report.
-      ...(networks !== undefined && Object.keys(networks).length > 0 ? { networks } : {}),
+      ...rest,
       name: o.name,
       id: o.id,
       read: cur.sample.at.toISOString(),
@@ -288,9 +258,10 @@ export class StatsCollector {
         base.blkio_stats.io_serviced_recursive = blkio(await readText(join(b, 'blkio.throttle.io_serviced_recursive')));
       }
     }
+    const networks = await readNetworkStats(pid);
     return {
       sample: { at, cpu },
-      rest: { pids_stats: pids, blkio_stats: base.blkio_stats, num_procs: 0, storage_stats: {}, memory_stats: mem },
+      rest: { pids_stats: pids, blkio_stats: base.blkio_stats, num_procs: 0, storage_stats: {}, memory_stats: mem, ...(networks !== undefined ? { networks } : {}) },
     };
   }
 }

@@ -41,14 +41,23 @@ export interface NetavarkOptions {
   configDir: string;
 }
 
+/**
+ * The name netavark knows a network by. netavark derives its firewall chain names from it, so it
+ * must be unique on the host: Docker names (`bridge` in every daemon) are not; IDs are.
+ */
+export function netavarkName(n: NetworkRecord): string {
+  return `estiba-${n.Id.slice(0, 16)}`;
+}
+
 export function networkOptions(r: Omit<NetavarkRequest, 'netns'>): unknown {
   const networks: Record<string, unknown> = {};
   const info: Record<string, unknown> = {};
   for (const a of r.attachments) {
     const n = a.network;
-    networks[n.Name] = { static_ips: [a.ip], aliases: a.aliases, interface_name: a.interfaceName };
-    info[n.Name] = {
-      name: n.Name,
+    const name = netavarkName(n);
+    networks[name] = { static_ips: [a.ip], aliases: a.aliases, interface_name: a.interfaceName };
+    info[name] = {
+      name,
       id: n.Id,
       driver: 'bridge',
       network_interface: n.BridgeName,

@@ -5,6 +5,7 @@ import { allocateIp, chooseSubnet, completeIpamConfig, defaultPools } from './ip
 import { hostsFile, parseExtraHost, parseResolvConf, resolvConfFile } from './etc-files.js';
 import { allocatePorts, portMap, portRequests, summaryPorts } from './ports.js';
 import { networkOptions } from './netavark.js';
+import { parseNetDev } from './net-dev.js';
 import { isConflict, isForbidden, isInvalidParameter } from '../errdefs/index.js';
 import type { NetworkRecord } from './types.js';
 
@@ -91,10 +92,23 @@ test('netavark options: DNS on user networks only, static address, aliases and p
     containerId: 'c', containerName: 'web',
     ports: [{ protocol: 'tcp', containerPort: 80, hostIp: '', hostPort: 8080 }],
     attachments: [{ network: net('bridge', true), ip: '10.3.0.2', interfaceName: 'eth0', aliases: [] }, { network: net('app', false), ip: '10.3.0.3', interfaceName: 'eth1', aliases: ['web', 'www'] }],
-  }) as { networks: Record<string, unknown>; network_info: Record<string, { dns_enabled: boolean; network_interface: string }>; port_mappings: unknown[] };
-  assert.deepEqual(o.networks.app, { static_ips: ['10.3.0.3'], aliases: ['web', 'www'], interface_name: 'eth1' });
-  assert.equal(o.network_info.bridge?.dns_enabled, false);
-  assert.equal(o.network_info.app?.dns_enabled, true);
-  assert.equal(o.network_info.app?.network_interface, 'br-app');
+  }) as { networks: Record<string, unknown>; network_info: Record<string, { name: string; dns_enabled: boolean; network_interface: string }>; port_mappings: unknown[] };
+  // netavark names its firewall chains after the network's name: ours are unique per network ID.
+  assert.deepEqual(Object.keys(o.network_info), ['estiba-bridge-id', 'estiba-app-id']);
+  assert.equal(o.network_info['estiba-app-id']?.name, 'estiba-app-id');
+  assert.deepEqual(o.networks['estiba-app-id'], { static_ips: ['10.3.0.3'], aliases: ['web', 'www'], interface_name: 'eth1' });
+  assert.equal(o.network_info['estiba-bridge-id']?.dns_enabled, false);
+  assert.equal(o.network_info['estiba-app-id']?.dns_enabled, true);
+  assert.equal(o.network_info['estiba-app-id']?.network_interface, 'br-app');
   assert.deepEqual(o.port_mappings, [{ host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' }]);
+});
+
+test('net/dev counters: loopback left out, Docker field names', () => {
+  const text = [
+    'Inter-|   Receive                                                |  Transmit',
+    ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+    '    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0',
+    '  eth0:    5000      40    1    2    0     0          0         0     7000      50    3    4    0     0       0          0',
+  ].join('\n');
+  assert.deepEqual(parseNetDev(text), { eth0: { rx_bytes: 5000, rx_packets: 40, rx_errors: 1, rx_dropped: 2, tx_bytes: 7000, tx_packets: 50, tx_errors: 3, tx_dropped: 4 } });
 });

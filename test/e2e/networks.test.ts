@@ -37,6 +37,18 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
+function apiPost(socketPath: string, path: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path, method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
 /** Retries while the server inside the container is still starting. */
 async function fetchEventually(url: string): Promise<{ status: number; body: string }> {
   const deadline = Date.now() + 10_000;
@@ -87,6 +99,9 @@ test('docker run -d -p HOST:80 busybox httpd answers on 127.0.0.1 and on the hos
   assert.match(ns.Networks.bridge?.MacAddress ?? '', /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
   assert.equal(ns.Networks.bridge?.NetworkID, (await s.ok('network', 'inspect', '-f', '{{.Id}}', 'bridge')).trim());
   assert.match(await s.ok('ps', '--format', '{{.Ports}}', '--filter', 'name=web80'), new RegExp(`0\\.0\\.0\\.0:${port}->80/tcp`));
+  // docker stats shows the traffic (the container's eth0 counters).
+  const netIo = (await s.ok('stats', '--no-stream', '--format', '{{.NetIO}}', 'web80')).trim();
+  assert.match(netIo, /^[1-9][\d.]*[kMG]?B \/ [1-9][\d.]*[kMG]?B$/, netIo);
   // From another container, through the host's address (DNAT applies to every local address).
   assert.equal((await s.ok('run', '--rm', 'busybox', 'wget', '-qO-', `http://${hostAddress()}:${port}/`)), 'hello from estiba\n');
 
@@ -165,6 +180,7 @@ test('user-defined network: containers reach each other by name, alias and short
     const out = await s.ok('run', '--rm', '--network', 'app', 'busybox', 'sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://${host}/ && exit 0; sleep 0.2; done; exit 1`);
     assert.equal(out, 'web-here\n', `by ${host}`);
   }
+  assert.equal(await s.ok('ps', '--filter', 'network=app', '--format', '{{.Names}} {{.Networks}}'), 'web app\n');
   const net = JSON.parse(await s.ok('network', 'inspect', 'app')) as Array<{ Name: string; Driver: string; Labels: Record<string, string>; IPAM: { Config: Array<{ Subnet: string; Gateway: string }> }; Containers: Record<string, { Name: string; IPv4Address: string }> }>;
   assert.equal(net[0]?.Name, 'app');
   assert.equal(net[0]?.Driver, 'bridge');
@@ -228,6 +244,9 @@ test('--network none, host and container:<name>', async () => {
   const pub = await s.docker('run', '--rm', '--network', 'container:owner', '-p', '9999:80', 'busybox', 'true');
   assert.equal(pub.code, 125);
   assert.match(pub.stderr, /conflicting options: port publishing and the container type network mode/);
+  const named = await s.docker('run', '--rm', '--network', 'container:owner', '--hostname', 'h', 'busybox', 'true');
+  assert.equal(named.code, 125);
+  assert.match(named.stderr, /conflicting options: hostname and the network mode/);
   await s.ok('rm', '-f', 'owner');
   const missing = await s.docker('run', '--rm', '--network', 'nosuchnet', 'busybox', 'true');
   assert.equal(missing.code, 125);
@@ -269,6 +288,17 @@ test('network create errors: overlapping subnet, invalid CIDR, duplicate name, p
   const missing = await s.docker('network', 'inspect', 'nosuch');
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /network nosuch not found/);
+  // Static addresses and aliases need a user-defined network (Docker's messages); nothing is created.
+  const ipOnBridge = await s.docker('run', '-d', '--name', 'ipbridge', '--ip', '10.1.2.3', 'busybox', 'true');
+  assert.equal(ipOnBridge.code, 125);
+  assert.match(ipOnBridge.stderr, /user specified IP address is supported on user defined networks only/);
+  // (docker 28 refuses an alias on the default bridge itself; the API must too.)
+  const aliasOnBridge = await apiPost(s.d.socket, '/containers/create?name=aliasbridge', {
+    Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'bridge' }, NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['x'] } } },
+  });
+  assert.equal(aliasOnBridge.status, 400);
+  assert.match(aliasOnBridge.body, /network-scoped alias is supported only for containers in user defined networks/);
+  assert.equal(await s.ok('ps', '-aq', '--filter', 'name=bridge'), '');
   // prune removes unused user networks only.
   const pruned = await s.ok('network', 'prune', '-f');
   assert.match(pruned, /Deleted Networks:\nfirst\n/);
@@ -301,11 +331,16 @@ test('--internal networks have no way out; --ip at run gives the static address'
   assert.equal(await s.ok('run', '--rm', '--network', 'sealed', 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://sealedweb/ && exit 0; sleep 0.2; done; exit 1'), 'inside\n');
   // … but nothing leaves it: the host's address is not routed.
   const addr = hostAddress();
-  const srv = http.createServer((_req, res) => res.end('should not be reached\n'));
+  let hits = 0;
+  const srv = http.createServer((_req, res) => {
+    hits++;
+    res.end('should not be reached\n');
+  });
   await new Promise<void>((r) => srv.listen(0, addr, r));
   try {
-    const out = await s.docker('run', '--rm', '--network', 'sealed', 'busybox', 'wget', '-qO-', '-T', '2', `http://${addr}:${(srv.address() as { port: number }).port}/`);
+    const out = await s.docker('run', '--rm', '--network', 'sealed', 'busybox', 'busybox', 'timeout', '5', 'wget', '-qO-', `http://${addr}:${(srv.address() as { port: number }).port}/`);
     assert.notEqual(out.code, 0, 'an internal network reaches no outside address');
+    assert.equal(hits, 0);
   } finally {
     srv.close();
   }
