@@ -20,7 +20,7 @@ test('stdcopyFrames frames each payload, with its prefix, exactly as one stdcopy
 });
 
 test('stdcopyFrames with raw (a TTY) only concatenates prefixes and payloads', () => {
-  const out = stdcopyFrames([{ stream: StdStream.Stdout, prefix: 'ts ', payload: Buffer.from('a\n') }, { stream: StdStream.Stdout, payload: Buffer.from('b') }], true);
+  const out = stdcopyFrames([{ stream: StdStream.Stdout, prefix: 'ts ', payload: Buffer.from('a\n') }, { stream: StdStream.Stdout, payload: Buffer.from('b') }], { raw: true });
   assert.equal(out.toString(), 'ts a\nb');
 });
 
@@ -29,4 +29,16 @@ test('stdcopyFrames splits a payload above the 1 MiB frame limit like stdcopyFra
   const out = stdcopyFrames([{ stream: StdStream.Stdout, payload: Buffer.from('x') }, { stream: StdStream.Stderr, payload: big }]);
   const frames = new StdcopyDecoder().push(out);
   assert.deepEqual(frames.map((f) => [f.stream, f.payload.length]), [[1, 1], [2, 1 << 20], [2, 5]]);
+});
+
+test('stdcopyFrames with coalesce merges runs of one stream into one frame, and keeps the bytes of each stream', () => {
+  const parts = [
+    { stream: StdStream.Stdout, payload: Buffer.from('a\n') },
+    { stream: StdStream.Stdout, prefix: 'ts ', payload: Buffer.from('b\n') },
+    { stream: StdStream.Stderr, payload: Buffer.from('e\n') },
+    { stream: StdStream.Stdout, payload: Buffer.from('c\n') },
+  ];
+  const out = stdcopyFrames(parts, { coalesce: true });
+  assert.deepEqual(decodeAll(out), [[1, 'a\nts b\n'], [2, 'e\n'], [1, 'c\n']]);
+  assert.equal(out.length, 3 * 8 + 'a\nts b\ne\nc\n'.length);
 });

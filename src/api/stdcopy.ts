@@ -33,7 +33,8 @@ export interface FramePart {
  * Many payloads framed into one buffer (or, with `raw`, for a TTY, just concatenated): one
  * allocation per batch instead of two per payload, the hot path of `logs` on line-per-entry output.
  */
-export function stdcopyFrames(parts: readonly FramePart[], raw = false): Buffer {
+export function stdcopyFrames(parts: readonly FramePart[], o: { raw?: boolean; coalesce?: boolean } = {}): Buffer {
+  const raw = o.raw === true;
   let size = 0;
   for (const p of parts) {
     const n = (p.prefix?.length ?? 0) + p.payload.length;
@@ -42,21 +43,34 @@ export function stdcopyFrames(parts: readonly FramePart[], raw = false): Buffer 
   }
   const out = Buffer.allocUnsafe(size);
   let off = 0;
+  // With `coalesce`, consecutive payloads of one stream share a frame (up to MAX_FRAME): the
+  // header of the open frame is at `header`, its length patched when the frame closes.
+  let header = -1;
+  let stream = -1;
+  let frameLen = 0;
+  const close = (): void => {
+    if (header >= 0) out.writeUInt32BE(frameLen, header + 4);
+  };
   for (const p of parts) {
     const n = (p.prefix?.length ?? 0) + p.payload.length;
-    if (!raw) {
+    if (!raw && (o.coalesce !== true || p.stream !== stream || frameLen + n > MAX_FRAME)) {
+      close();
+      header = off;
+      stream = p.stream;
+      frameLen = 0;
       out[off] = p.stream;
       out[off + 1] = 0;
       out[off + 2] = 0;
       out[off + 3] = 0;
-      out.writeUInt32BE(n, off + 4);
       off += 8;
     }
     if (p.prefix !== undefined) off += out.write(p.prefix, off, 'latin1');
     out.set(p.payload, off);
     off += p.payload.length;
+    frameLen += n;
   }
-  return out;
+  if (!raw) close();
+  return off === size ? out : out.subarray(0, off);
 }
 
 /** Splits a multiplexed byte stream back into frames; keeps a partial frame until the rest arrives. */

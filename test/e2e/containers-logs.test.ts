@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
+import { run } from '../helpers/e2e.js';
 
 const s = useBusyboxDaemon('estiba-logs-e2e-');
 const { docker, ok } = s;
@@ -53,4 +54,23 @@ test('--log-driver none: output still reaches an attached client; docker logs is
   const r = await docker('logs', 'logs-none');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /Error response from daemon: configured logging driver does not support reading/);
+});
+
+test('docker logs of interleaved stdout and stderr: each stream gets its own lines, in order (frames coalesced for the CLI), and docker-py still gets one frame per line', async () => {
+  const id = (await ok('run', '-d', 'busybox', 'sh', '-c', 'for i in $(seq 1 300); do echo out$i; echo err$i >&2; echo more$i; done')).trim();
+  await ok('wait', id);
+  const r = await docker('logs', id);
+  assert.equal(r.code, 0, r.stderr);
+  const seq = Array.from({ length: 300 }, (_, i) => i + 1);
+  assert.equal(r.stdout, seq.map((i) => `out${i}\nmore${i}\n`).join(''));
+  assert.equal(r.stderr, seq.map((i) => `err${i}\n`).join(''));
+  const py = await run('/usr/bin/python3', ['-c', `
+import docker, sys
+c = docker.DockerClient(base_url="unix://${s.d.socket}")
+chunks = list(c.containers.get("${id}").logs(stream=True, stderr=False))
+print(len(chunks), chunks[0].decode(), end="")
+`]);
+  assert.equal(py.code, 0, py.stderr);
+  assert.equal(py.stdout, '600 out1\n');
+  await ok('rm', id);
 });

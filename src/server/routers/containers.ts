@@ -258,6 +258,10 @@ export function containerRoutes(b: ContainersBackend): Route[] {
         });
         ctx.res.writeHead(200, { 'Content-Type': streamType(ctx, tty) });
         ctx.res.flushHeaders();
+        // The docker CLI only copies the demultiplexed bytes out: it gets one frame per run of
+        // entries of one stream. SDKs (docker-py's logs(stream=True), dockerode) may iterate
+        // frames as entries, so they get one per entry, as dockerd sends them.
+        const coalesce = /^Docker-Client\//.test(ctx.req.headers['user-agent'] ?? '');
         for await (const batch of messages) {
           if (batch.length === 0) continue;
           const parts = batch.map((m) => ({
@@ -265,7 +269,7 @@ export function containerRoutes(b: ContainersBackend): Route[] {
             payload: m.line,
             ...(timestamps ? { prefix: `${m.timestamp} ` } : {}),
           }));
-          await writeChunk(ctx.res, stdcopyFrames(parts, tty));
+          await writeChunk(ctx.res, stdcopyFrames(parts, { raw: tty, coalesce }));
           if (ctx.signal.aborted) break;
         }
         ctx.res.end();
