@@ -254,6 +254,8 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     debug: o.debug,
     containerCounts: () => containerService.counts(),
     volumesUsage: () => volumes.diskUsage(),
+    // As GET /containers/json?all=1&size=1: one summary per container with its sizes.
+    containersUsage: async () => Promise.all(containerService.list({ all: true }).map(async (c) => ({ ...c, ...(await containerService.sizes(c.Id)) }))),
     buildCache: () => builds.diskUsage(),
   });
 

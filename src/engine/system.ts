@@ -20,6 +20,8 @@ export interface SystemInfoOptions {
   debug: boolean;
   /** Container counts by state (none when the daemon has no container service). */
   containerCounts?: () => { total: number; running: number; paused: number; stopped: number };
+  /** Every container's summary with SizeRw/SizeRootFs, for /system/df. */
+  containersUsage?: () => Promise<unknown[]>;
   /** Local volumes with their UsageData, for /system/df. */
   volumesUsage?: () => Promise<Volume[]>;
   /** The build cache's records for `system df` (build/BuildService.diskUsage). */
@@ -185,7 +187,7 @@ export class SystemService {
     return {
       LayersSize: await this.#o.images.layersSize(),
       Images: images,
-      Containers: [],
+      Containers: (await this.#o.containersUsage?.()) ?? [],
       Volumes: (await this.#o.volumesUsage?.()) ?? [],
       BuildCache: (await this.#o.buildCache?.()) ?? [],
     };

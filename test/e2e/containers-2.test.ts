@@ -288,3 +288,19 @@ test('stats: networks counts the container\'s interfaces (eth0 on the bridge; no
     await ok('rm', '-f', 'talker', 'quiet', 'hosty');
   }
 });
+
+test('system df counts containers and their writable layers (and -v lists them)', async () => {
+  await ok('run', '-d', '--name', 'dfc', '--network', 'none', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /x; sleep 1000');
+  try {
+    for (let i = 0; i < 50 && !(await ok('exec', 'dfc', 'ls', '/x')).includes('/x'); i++) await new Promise((r) => setTimeout(r, 100));
+    const rows = (await ok('system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}')).split('\n');
+    const row = rows.find((r) => r.startsWith('Containers|'));
+    assert.ok(row !== undefined, rows.join('\n'));
+    const [, total, active, size] = row.split('|');
+    assert.ok(Number(total) >= 1 && Number(active) >= 1, row);
+    assert.match(size!, /^\d+(\.\d+)?kB$/, row);
+    assert.match(await ok('system', 'df', '-v'), /\n[0-9a-f]{12}\s+busybox\s+.*\s+dfc\n/);
+  } finally {
+    await ok('rm', '-f', 'dfc');
+  }
+});
