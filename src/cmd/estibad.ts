@@ -97,6 +97,8 @@ async function main(): Promise<number> {
         bip: { type: 'string' },
         'bridge-name': { type: 'string', default: 'estiba0' },
         'insecure-registry': { type: 'string', multiple: true },
+        // Hidden: certs.d roots instead of /etc/docker/certs.d and /etc/estiba/certs.d (tests).
+        'certs-d': { type: 'string', multiple: true },
         'max-concurrent-downloads': { type: 'string', default: '3' },
         'max-concurrent-uploads': { type: 'string', default: '5' },
         'max-download-attempts': { type: 'string', default: '5' },
@@ -191,6 +193,7 @@ async function main(): Promise<number> {
       defaultRuntime: v['default-runtime']!,
       registry: {
         insecureRegistries: v['insecure-registry'] ?? [],
+        ...(v['certs-d'] ? { certsDirs: v['certs-d'] } : {}),
         maxConcurrentDownloads: limits['max-concurrent-downloads']!,
         maxConcurrentUploads: limits['max-concurrent-uploads']!,
         maxDownloadAttempts: limits['max-download-attempts']!,

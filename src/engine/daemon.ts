@@ -70,6 +70,8 @@ export interface DaemonOptions {
 
 export interface RegistryConfig {
   insecureRegistries?: string[];
+  /** certs.d roots for per-registry CAs and client certificates (hidden `--certs-d`; default Docker's and estiba's). */
+  certsDirs?: string[];
   maxConcurrentDownloads?: number;
   maxConcurrentUploads?: number;
   maxDownloadAttempts?: number;
@@ -130,6 +132,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   await leases.init();
   const registries = new Registries({
     insecureRegistries: o.registry?.insecureRegistries ?? [],
+    ...(o.registry?.certsDirs ? { certsDirs: o.registry.certsDirs } : {}),
     userAgent: `estiba/${o.version} go/none git-commit/${o.gitCommit} os/linux arch/${process.arch === 'x64' ? 'amd64' : process.arch}`,
     logger: o.logger,
   });

@@ -13,10 +13,13 @@ import { RegistryError, registryError } from '../errcode.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { basicCredentials, basicHeader, parseTokenResponse, TokenCache, type AuthConfig } from './auth.js';
 import { endpointFor, type Endpoint, type EndpointOptions } from './endpoint.js';
+import { DEFAULT_CERTS_D, goTlsMessage, readHostTls, tlsAgentOptions } from './certs.js';
 
 export interface RegistriesOptions extends EndpointOptions {
   userAgent: string;
   logger: Logger;
+  /** certs.d roots holding per-registry CAs and client certificates (default Docker's and estiba's). */
+  certsDirs?: readonly string[];
 }
 
 /** Daemon-wide registry state: pools, learned schemes, tokens. */
@@ -28,6 +31,8 @@ export class Registries {
   readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   readonly insecureHttpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+  /** Agents for hosts with their own TLS material, keyed by that material (re-read per pull, as Docker does). */
+  readonly #tlsAgents = new Map<string, https.Agent>();
 
   constructor(o: RegistriesOptions) {
     this.o = o;
@@ -41,7 +46,21 @@ export class Registries {
     return new RegistryClient(this, this.endpoint(domain), auth);
   }
 
+  /** The HTTPS agent for a host: with the CAs and client certificate its certs.d directories hold. */
+  async agentFor(host: string, insecure: boolean): Promise<https.Agent> {
+    const t = await readHostTls(this.o.certsDirs ?? DEFAULT_CERTS_D, host);
+    if (t.ca.length === 0 && t.clients.length === 0) return insecure ? this.insecureHttpsAgent : this.httpsAgent;
+    const key = JSON.stringify([insecure, t]);
+    let agent = this.#tlsAgents.get(key);
+    if (!agent) {
+      agent = new https.Agent({ keepAlive: true, maxSockets: 16, ...tlsAgentOptions(t), ...(insecure ? { rejectUnauthorized: false } : {}) });
+      this.#tlsAgents.set(key, agent);
+    }
+    return agent;
+  }
+
   close(): void {
+    for (const a of this.#tlsAgents.values()) a.destroy();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
     this.insecureHttpsAgent.destroy();
@@ -68,7 +87,7 @@ export class TransportError extends EstibaError {
   readonly code: string | undefined;
   constructor(method: string, url: string, cause: unknown) {
     const m = method.charAt(0) + method.slice(1).toLowerCase();
-    super('System', `${m} "${url}": ${messageOf(cause)}`, { cause });
+    super('System', `${m} "${url}": ${goTlsMessage(cause) ?? messageOf(cause)}`, { cause });
     this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
   }
 }
@@ -93,6 +112,7 @@ export class RegistryClient {
   readonly #auth: AuthConfig | undefined;
   #challenge: Challenge | undefined;
   #pinged = false;
+  #httpsAgent: http.Agent | undefined;
   /** A refresh token a token server handed out (identity token logins). */
   #refreshToken: string | undefined;
 
@@ -112,7 +132,7 @@ export class RegistryClient {
 
   #agent(url: URL): http.Agent {
     if (url.protocol === 'http:') return this.#r.httpAgent;
-    return this.endpoint.insecure ? this.#r.insecureHttpsAgent : this.#r.httpsAgent;
+    return this.#httpsAgent ?? (this.endpoint.insecure ? this.#r.insecureHttpsAgent : this.#r.httpsAgent);
   }
 
   /** One HTTP exchange, no auth, no redirects. */
@@ -144,6 +164,7 @@ export class RegistryClient {
   async ping(signal?: AbortSignal): Promise<void> {
     if (this.#pinged) return;
     const { host, insecure } = this.endpoint;
+    this.#httpsAgent = await this.#r.agentFor(host, insecure);
     const known = this.#r.bases.get(host);
     const candidates = known ? [known] : insecure ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
     let lastErr: unknown;
