@@ -12,7 +12,7 @@ import type { Logger } from '../../util/logger.js';
 import { RegistryError, registryError } from '../errcode.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { basicCredentials, basicHeader, parseTokenResponse, TokenCache, type AuthConfig } from './auth.js';
-import { endpointFor, type Endpoint, type EndpointOptions } from './endpoint.js';
+import { endpointFor, pullEndpoints, type Endpoint, type EndpointOptions } from './endpoint.js';
 import { DEFAULT_CERTS_D, goTlsMessage, readHostTls, tlsAgentOptions } from './certs.js';
 
 export interface RegistriesOptions extends EndpointOptions {
@@ -44,6 +44,11 @@ export class Registries {
 
   client(domain: string, auth?: AuthConfig): RegistryClient {
     return new RegistryClient(this, this.endpoint(domain), auth);
+  }
+
+  /** Clients for a pull: the registry's mirrors first, then the registry. Pushes use `client` (never a mirror). */
+  pullClients(domain: string, auth?: AuthConfig): RegistryClient[] {
+    return pullEndpoints(domain, this.o).map((ep) => new RegistryClient(this, ep, auth));
   }
 
   /** The HTTPS agent for a host: with the CAs and client certificate its certs.d directories hold. */
@@ -123,7 +128,7 @@ export class RegistryClient {
   }
 
   get base(): string {
-    return this.#r.bases.get(this.endpoint.host) ?? `https://${this.endpoint.host}`;
+    return this.endpoint.base ?? this.#r.bases.get(this.endpoint.host) ?? `https://${this.endpoint.host}`;
   }
 
   get refreshToken(): string | undefined {
@@ -166,7 +171,7 @@ export class RegistryClient {
     const { host, insecure } = this.endpoint;
     this.#httpsAgent = await this.#r.agentFor(host, insecure);
     const known = this.#r.bases.get(host);
-    const candidates = known ? [known] : insecure ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
+    const candidates = this.endpoint.base ? [this.endpoint.base] : known ? [known] : insecure ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
     let lastErr: unknown;
     for (const base of candidates) {
       let res: IncomingMessage;
@@ -178,7 +183,7 @@ export class RegistryClient {
       }
       await readBody(res).catch(() => Buffer.alloc(0));
       if (res.statusCode === 200 || res.statusCode === 401) {
-        this.#r.bases.set(host, base);
+        if (!this.endpoint.base) this.#r.bases.set(host, base);
         this.#challenge = pickChallenge(parseChallenges(res.headers['www-authenticate']));
         this.#pinged = true;
         return;
