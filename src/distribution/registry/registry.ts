@@ -13,13 +13,16 @@ import { RegistryError, registryError } from '../errcode.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { basicCredentials, basicHeader, parseTokenResponse, TokenCache, type AuthConfig } from './auth.js';
 import { endpointFor, pullEndpoints, type Endpoint, type EndpointOptions } from './endpoint.js';
-import { DEFAULT_CERTS_D, goTlsMessage, readHostTls, tlsAgentOptions } from './certs.js';
+import { DEFAULT_CERTS_D, goTlsMessage, readHostTls, tlsAgentOptions, type HostTls } from './certs.js';
+import { ProxySelector, TunnelAgent, proxyAuthorization, proxyEnvFrom, type ProxyEnv } from './proxy.js';
 
 export interface RegistriesOptions extends EndpointOptions {
   userAgent: string;
   logger: Logger;
   /** certs.d roots holding per-registry CAs and client certificates (default Docker's and estiba's). */
   certsDirs?: readonly string[];
+  /** HTTP(S)_PROXY / NO_PROXY; default: the daemon's environment, read once as Go does. */
+  proxyEnv?: ProxyEnv;
 }
 
 /** Daemon-wide registry state: pools, learned schemes, tokens. */
@@ -31,11 +34,13 @@ export class Registries {
   readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   readonly insecureHttpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
-  /** Agents for hosts with their own TLS material, keyed by that material (re-read per pull, as Docker does). */
+  /** Agents for hosts with their own TLS material or behind a proxy, keyed by both. */
   readonly #tlsAgents = new Map<string, https.Agent>();
+  readonly proxies: ProxySelector;
 
   constructor(o: RegistriesOptions) {
     this.o = o;
+    this.proxies = new ProxySelector(o.proxyEnv ?? proxyEnvFrom(process.env));
   }
 
   endpoint(domain: string): Endpoint {
@@ -51,14 +56,19 @@ export class Registries {
     return pullEndpoints(domain, this.o).map((ep) => new RegistryClient(this, ep, auth));
   }
 
-  /** The HTTPS agent for a host: with the CAs and client certificate its certs.d directories hold. */
-  async agentFor(host: string, insecure: boolean): Promise<https.Agent> {
-    const t = await readHostTls(this.o.certsDirs ?? DEFAULT_CERTS_D, host);
-    if (t.ca.length === 0 && t.clients.length === 0) return insecure ? this.insecureHttpsAgent : this.httpsAgent;
-    const key = JSON.stringify([insecure, t]);
+  /** The CAs and client certificate a host's certs.d directories hold (re-read per pull, as Docker does). */
+  tlsFor(host: string): Promise<HostTls> {
+    return readHostTls(this.o.certsDirs ?? DEFAULT_CERTS_D, host);
+  }
+
+  /** The HTTPS agent for TLS material, verification mode and proxy; agents are shared per distinct combination. */
+  httpsAgentFor(t: HostTls, insecure: boolean, proxy: URL | undefined): https.Agent {
+    if (!proxy && t.ca.length === 0 && t.clients.length === 0) return insecure ? this.insecureHttpsAgent : this.httpsAgent;
+    const key = JSON.stringify([proxy?.href ?? '', insecure, t]);
     let agent = this.#tlsAgents.get(key);
     if (!agent) {
-      agent = new https.Agent({ keepAlive: true, maxSockets: 16, ...tlsAgentOptions(t), ...(insecure ? { rejectUnauthorized: false } : {}) });
+      const o: https.AgentOptions = { keepAlive: true, maxSockets: 16, ...tlsAgentOptions(t), ...(insecure ? { rejectUnauthorized: false } : {}) };
+      agent = proxy ? new TunnelAgent(proxy, o) : new https.Agent(o);
       this.#tlsAgents.set(key, agent);
     }
     return agent;
@@ -117,7 +127,7 @@ export class RegistryClient {
   readonly #auth: AuthConfig | undefined;
   #challenge: Challenge | undefined;
   #pinged = false;
-  #httpsAgent: http.Agent | undefined;
+  #tls: HostTls = { ca: [], clients: [] };
   /** A refresh token a token server handed out (identity token logins). */
   #refreshToken: string | undefined;
 
@@ -137,19 +147,24 @@ export class RegistryClient {
 
   #agent(url: URL): http.Agent {
     if (url.protocol === 'http:') return this.#r.httpAgent;
-    return this.#httpsAgent ?? (this.endpoint.insecure ? this.#r.insecureHttpsAgent : this.#r.httpsAgent);
+    return this.#r.httpsAgentFor(this.#tls, this.endpoint.insecure, this.#r.proxies.proxyFor(url));
   }
 
   /** One HTTP exchange, no auth, no redirects. */
   send(method: string, url: URL, o: { headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal }): Promise<IncomingMessage> {
     const mod = url.protocol === 'http:' ? http : https;
+    // Plain HTTP through a proxy: the request goes to the proxy with the absolute URL as its target.
+    const proxy = url.protocol === 'http:' ? this.#r.proxies.proxyFor(url) : undefined;
+    const common = {
+      method,
+      agent: this.#agent(url),
+      headers: { 'User-Agent': this.#r.o.userAgent, ...(proxy ? { Host: url.host, ...proxyAuthorization(proxy) } : {}), ...o.headers },
+      ...(o.signal !== undefined ? { signal: o.signal } : {}),
+    };
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = mod.request(url, {
-        method,
-        agent: this.#agent(url),
-        headers: { 'User-Agent': this.#r.o.userAgent, ...o.headers },
-        ...(o.signal !== undefined ? { signal: o.signal } : {}),
-      });
+      const req = proxy
+        ? http.request({ ...common, host: proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(proxy.port || 80), path: url.href })
+        : mod.request(url, common);
       req.once('response', resolve);
       req.once('error', (err) => reject(o.signal?.aborted ? err : new TransportError(method, url.href, err)));
       const body = o.body;
@@ -169,7 +184,7 @@ export class RegistryClient {
   async ping(signal?: AbortSignal): Promise<void> {
     if (this.#pinged) return;
     const { host, insecure } = this.endpoint;
-    this.#httpsAgent = await this.#r.agentFor(host, insecure);
+    this.#tls = await this.#r.tlsFor(host);
     const known = this.#r.bases.get(host);
     const candidates = this.endpoint.base ? [this.endpoint.base] : known ? [known] : insecure ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
     let lastErr: unknown;
