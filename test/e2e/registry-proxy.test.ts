@@ -14,7 +14,7 @@ import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
 import { dockerCli, type DockerCliResult } from '../helpers/docker-peer.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { hostAddress, makeTestCa } from '../helpers/test-ca.js';
-import { startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js';
+import { envWithoutProxy, startForwardProxy, type ForwardProxy } from '../helpers/forward-proxy.js';
 
 let work: string;
 let proxy: ForwardProxy;
@@ -23,15 +23,8 @@ let secure: TestRegistry;
 let loop: TestRegistry;
 const daemons: EstibadProcess[] = [];
 
-/** The test process's environment without proxy settings of its own. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/^(https?|no)_proxy$/i.test(k)) delete env[k];
-  return { ...env, ...extra };
-}
-
 async function daemon(extraEnv: Record<string, string>): Promise<EstibadProcess> {
-  const d = await startEstibad({ args: ['--certs-d', join(work, 'certs.d'), '--insecure-registry', plain.host], env: cleanEnv(extraEnv) });
+  const d = await startEstibad({ args: ['--certs-d', join(work, 'certs.d'), '--insecure-registry', plain.host], env: envWithoutProxy(extraEnv) });
   daemons.push(d);
   const r = await dockerCli(['load', '-i', join(work, 'busybox.tar')], { host: d.host, timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);

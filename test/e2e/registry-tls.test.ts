@@ -15,6 +15,7 @@ import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
 import { dockerCli, type DockerCliResult } from '../helpers/docker-peer.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { hostAddress, makeTestCa, type TestCa } from '../helpers/test-ca.js';
+import { envWithoutProxy } from '../helpers/forward-proxy.js';
 
 let d: EstibadProcess;
 let work: string;
@@ -36,7 +37,8 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'estiba-registry-tls-'));
   certsD = join(work, 'certs.d');
   ca = await makeTestCa(work);
-  d = await startEstibad({ args: ['--certs-d', certsD, '--certs-d', join(work, 'certs2.d')] });
+  // A proxy in the test's environment would stand between estibad and the host's own address.
+  d = await startEstibad({ args: ['--certs-d', certsD, '--certs-d', join(work, 'certs2.d')], env: envWithoutProxy() });
   await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
   await ok(['load', '-i', join(work, 'busybox.tar')]);
 });

@@ -72,3 +72,10 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
     },
   };
 }
+
+/** process.env without proxy settings, for daemons whose proxying a test controls. */
+export function envWithoutProxy(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (/^(https?|no)_proxy$/i.test(k)) delete env[k];
+  return { ...env, ...extra };
+}
