@@ -16,6 +16,7 @@ import { acquireLock } from '../util/lockfile.js';
 import { InvalidParameter, messageOf } from '../errdefs/index.js';
 import { DEFAULT_LOG_DRIVER, DEFAULT_LOG_OPTS, logPolicy } from '../container/log-config.js';
 import { ESTIBA_VERSION, GIT_COMMIT } from './version.js';
+import { parseMirror, type Mirror } from '../distribution/registry/endpoint.js';
 
 const USAGE = `Usage: estibad [OPTIONS]
 
@@ -41,6 +42,7 @@ Options:
       --bip string           Address and prefix of the default bridge network (default: a free pool, e.g. 172.17.0.1/16)
       --bridge-name string   Linux bridge of the default bridge network (default "estiba0")
       --insecure-registry list   Enable insecure registry communication (host[:port] or CIDR)
+      --registry-mirror list     Preferred registry mirror: URL (for docker.io) or host[:port]=URL
       --max-concurrent-downloads int  Set the max concurrent downloads (default 3)
       --max-concurrent-uploads int    Set the max concurrent uploads (default 5)
       --max-download-attempts int     Set the max download attempts for each pull (default 5)
@@ -97,6 +99,9 @@ async function main(): Promise<number> {
         bip: { type: 'string' },
         'bridge-name': { type: 'string', default: 'estiba0' },
         'insecure-registry': { type: 'string', multiple: true },
+        'registry-mirror': { type: 'string', multiple: true },
+        // Hidden: certs.d roots instead of /etc/docker/certs.d and /etc/estiba/certs.d (tests).
+        'certs-d': { type: 'string', multiple: true },
         'max-concurrent-downloads': { type: 'string', default: '3' },
         'max-concurrent-uploads': { type: 'string', default: '5' },
         'max-download-attempts': { type: 'string', default: '5' },
@@ -136,6 +141,13 @@ async function main(): Promise<number> {
   const logConfig = { Type: v['log-driver']!, Config: logOpts };
   try {
     logPolicy(logConfig);
+  } catch (err) {
+    process.stderr.write(`estibad: ${messageOf(err)}\n`);
+    return 125;
+  }
+  let mirrors: Mirror[];
+  try {
+    mirrors = (v['registry-mirror'] ?? []).map(parseMirror);
   } catch (err) {
     process.stderr.write(`estibad: ${messageOf(err)}\n`);
     return 125;
@@ -191,6 +203,8 @@ async function main(): Promise<number> {
       defaultRuntime: v['default-runtime']!,
       registry: {
         insecureRegistries: v['insecure-registry'] ?? [],
+        ...(v['certs-d'] ? { certsDirs: v['certs-d'] } : {}),
+        mirrors,
         maxConcurrentDownloads: limits['max-concurrent-downloads']!,
         maxConcurrentUploads: limits['max-concurrent-uploads']!,
         maxDownloadAttempts: limits['max-download-attempts']!,

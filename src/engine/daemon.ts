@@ -7,6 +7,7 @@ import { ImageService } from '../image/service.js';
 import { Puller } from '../image/pull.js';
 import { Pusher } from '../image/push.js';
 import { Registries } from '../distribution/registry/registry.js';
+import type { Mirror } from '../distribution/registry/endpoint.js';
 import { LeaseStore } from '../store/metadata/leases.js';
 import { ContentStore } from '../store/content/store.js';
 import { LayerStore } from '../store/layers/store.js';
@@ -70,6 +71,10 @@ export interface DaemonOptions {
 
 export interface RegistryConfig {
   insecureRegistries?: string[];
+  /** certs.d roots for per-registry CAs and client certificates (hidden `--certs-d`; default Docker's and estiba's). */
+  certsDirs?: string[];
+  /** `--registry-mirror`, parsed: pulls try these first. */
+  mirrors?: Mirror[];
   maxConcurrentDownloads?: number;
   maxConcurrentUploads?: number;
   maxDownloadAttempts?: number;
@@ -130,6 +135,8 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   await leases.init();
   const registries = new Registries({
     insecureRegistries: o.registry?.insecureRegistries ?? [],
+    ...(o.registry?.certsDirs ? { certsDirs: o.registry.certsDirs } : {}),
+    mirrors: o.registry?.mirrors ?? [],
     userAgent: `estiba/${o.version} go/none git-commit/${o.gitCommit} os/linux arch/${process.arch === 'x64' ? 'amd64' : process.arch}`,
     logger: o.logger,
   });

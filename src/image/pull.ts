@@ -109,14 +109,8 @@ export class Puller {
   /** Fetch the manifest, config and layers for `req.ref`; `hasImage` tells whether an image ID is stored complete. */
   async pull(req: PullRequest, stored: StoredImages): Promise<PulledImage> {
     const { ref, signal } = req;
-    const repo = new Repository(this.#o.registries.client(ref.domain, req.auth), ref.path);
     const tagOrDigest = ref.digest ?? ref.tag ?? 'latest';
-    let fetched;
-    try {
-      fetched = await repo.manifest(tagOrDigest, signal);
-    } catch (err) {
-      throw translatePullError(err, ref);
-    }
+    const { repo, fetched } = await this.#resolve(req, tagOrDigest);
     let parsed = parseManifest(fetched.body, fetched.contentType);
     const manifestDigest = fetched.digest;
     const want = req.platform ?? this.#o.defaultPlatform;
@@ -195,6 +189,25 @@ export class Puller {
       present: false,
       release: () => this.#o.leases.delete(lease.id),
     };
+  }
+
+  /**
+   * The manifest from the first endpoint that has it: mirrors in order, then the registry. Any
+   * failure of a mirror (unreachable, 404, denied) falls back to the next, as Docker does; the
+   * rest of the pull then talks to the endpoint that answered.
+   */
+  async #resolve(req: PullRequest, tagOrDigest: string): Promise<{ repo: Repository; fetched: Awaited<ReturnType<Repository['manifest']>> }> {
+    const { ref, signal } = req;
+    const clients = this.#o.registries.pullClients(ref.domain, req.auth);
+    for (let i = 0; ; i++) {
+      const repo = new Repository(clients[i]!, ref.path);
+      try {
+        return { repo, fetched: await repo.manifest(tagOrDigest, signal) };
+      } catch (err) {
+        if (i === clients.length - 1 || signal?.aborted) throw translatePullError(err, ref);
+        this.#o.logger.info('pull from mirror failed, trying the next endpoint', { mirror: clients[i]!.base, ref: familiarString(ref), error: messageOf(err) });
+      }
+    }
   }
 
   async #fetchConfig(repo: Repository, desc: Descriptor, signal?: AbortSignal): Promise<Buffer> {

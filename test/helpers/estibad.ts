@@ -54,12 +54,13 @@ function ping(socket: string): Promise<boolean> {
  * Start a real estibad process on fresh temp roots (or the given ones, for restart tests)
  * and wait until it answers /_ping.
  */
-export async function startEstibad(o: { dataRoot?: string; execRoot?: string; args?: string[] } = {}): Promise<EstibadProcess> {
+export async function startEstibad(o: { dataRoot?: string; execRoot?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<EstibadProcess> {
   const dataRoot = o.dataRoot ?? (await mkdtemp(join(tmpdir(), 'estiba-data-')));
   const execRoot = o.execRoot ?? (await mkdtemp(join(tmpdir(), 'estiba-exec-')));
   const socket = join(execRoot, 'estiba.sock');
   const child = spawn(process.execPath, [ESTIBAD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, ...testNetworkArgs(o.args ?? []), ...(o.args ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    ...(o.env ? { env: o.env } : {}),
   });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createSign, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, requireExecutable, run } from './e2e.js';
@@ -32,6 +32,10 @@ export interface TestRegistry {
 
 export interface RegistryOptions {
   auth?: { kind: 'htpasswd' | 'token'; user: string; password: string };
+  /** Address to listen on (default 127.0.0.1). */
+  address?: string;
+  /** Serve HTTPS with this certificate and key (PEM files); with `clientCas`, client certificates are required. */
+  tls?: { certificate: string; key: string; clientCas?: string[] };
 }
 
 async function waitUp(url: string, child: ChildProcess, log: () => string): Promise<void> {
@@ -39,6 +43,16 @@ async function waitUp(url: string, child: ChildProcess, log: () => string): Prom
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited ${child.exitCode}: ${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
+      if (url.startsWith('https:')) {
+        // A registry that wants client certificates answers no request without one: it is up once it accepts connections.
+        const u = new URL(url);
+        const s = connect(Number(u.port), u.hostname, () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+        return;
+      }
       const req = http.get(`${url}/v2/`, (res) => {
         res.resume();
         resolve(res.statusCode === 200 || res.statusCode === 401);
@@ -113,8 +127,12 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<TestRegist
     '  delete:',
     '    enabled: true',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${o.address ?? '127.0.0.1'}:${port}`,
   ];
+  if (o.tls) {
+    lines.push('  tls:', `    certificate: ${o.tls.certificate}`, `    key: ${o.tls.key}`);
+    if (o.tls.clientCas) lines.push('    clientcas:', ...o.tls.clientCas.map((c) => `      - ${c}`));
+  }
   let tokenServer: Awaited<ReturnType<typeof startTokenServer>> | undefined;
   const seen: string[] = [];
   if (o.auth?.kind === 'htpasswd') {
@@ -132,7 +150,7 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<TestRegist
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${o.tls ? 'https' : 'http'}://${o.address ?? '127.0.0.1'}:${port}`;
   try {
     await waitUp(url, child, () => log);
   } catch (err) {
@@ -144,7 +162,7 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<TestRegist
   }
   const auth = o.auth;
   const reg: TestRegistry = {
-    host: `127.0.0.1:${port}`,
+    host: `${o.address ?? '127.0.0.1'}:${port}`,
     url,
     dir,
     async stop() {

@@ -5,6 +5,7 @@
  * address lies in a listed CIDR, and 127.0.0.0/8 (and ::1) is insecure by default.
  */
 import { isIP } from 'node:net';
+import { InvalidParameter } from '../../errdefs/index.js';
 
 export const DOCKER_HUB_DOMAIN = 'docker.io';
 export const DOCKER_HUB_HOST = 'registry-1.docker.io';
@@ -18,16 +19,60 @@ export interface Endpoint {
   host: string;
   /** Plain HTTP and unverified TLS are allowed (tried after verified HTTPS fails). */
   insecure: boolean;
+  /** A mirror's fixed base URL (`https://mirror:5000`): its scheme is the one used, no fallback. */
+  base?: string;
 }
 
 export interface EndpointOptions {
   /** `--insecure-registry` values: `host[:port]` or a CIDR. */
   insecureRegistries?: readonly string[];
+  /** `--registry-mirror` values, parsed: mirrors per registry domain, tried in order. */
+  mirrors?: readonly Mirror[];
 }
 
 export function endpointFor(domain: string, o: EndpointOptions = {}): Endpoint {
   const host = domain === DOCKER_HUB_DOMAIN ? DOCKER_HUB_HOST : domain;
   return { domain, host, insecure: isInsecure(domain, o.insecureRegistries ?? []) };
+}
+
+export interface Mirror {
+  /** The registry it mirrors (`docker.io`, `reg:5000`). */
+  domain: string;
+  /** Normalised base URL, `scheme://host[:port]`. */
+  url: string;
+}
+
+/**
+ * A `--registry-mirror` value: `URL` mirrors Docker Hub (Docker's only form); `host[:port]=URL`
+ * (estiba's extension) mirrors that registry. URLs are checked as moby's ValidateMirror does.
+ */
+export function parseMirror(value: string): Mirror {
+  const eq = value.indexOf('=');
+  const domain = eq > 0 && !value.slice(0, eq).includes('/') ? value.slice(0, eq) : DOCKER_HUB_DOMAIN;
+  const raw = eq > 0 && !value.slice(0, eq).includes('/') ? value.slice(eq + 1) : value;
+  if (domain === 'index.docker.io' || domain === 'registry-1.docker.io') return parseMirror(raw);
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new InvalidParameter(`invalid mirror: "${raw}" is not a valid URI`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidParameter(`invalid mirror: unsupported scheme "${u.protocol.slice(0, -1)}" in "${raw}"`);
+  if (u.username !== '' || u.password !== '') throw new InvalidParameter(`invalid mirror: username/password not allowed in URI "${raw}"`);
+  if ((u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== '' || raw.endsWith('?') || raw.endsWith('#')) {
+    throw new InvalidParameter(`invalid mirror: path, query, or fragment at end of the URI "${raw}"`);
+  }
+  if (domain === '' || domain.includes(' ')) throw new InvalidParameter(`invalid mirror: bad registry "${domain}" in "${value}"`);
+  return { domain, url: `${u.protocol}//${u.host}` };
+}
+
+/** The endpoints a pull of `domain` tries: its mirrors in order, then the registry itself. */
+export function pullEndpoints(domain: string, o: EndpointOptions = {}): Endpoint[] {
+  const mirrors = (o.mirrors ?? []).filter((m) => m.domain === domain).map((m): Endpoint => {
+    const host = new URL(m.url).host;
+    return { domain, host, insecure: isInsecure(host, o.insecureRegistries ?? []), base: m.url };
+  });
+  return [...mirrors, endpointFor(domain, o)];
 }
 
 function hostOnly(hostport: string): string {

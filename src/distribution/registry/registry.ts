@@ -12,11 +12,17 @@ import type { Logger } from '../../util/logger.js';
 import { RegistryError, registryError } from '../errcode.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { basicCredentials, basicHeader, parseTokenResponse, TokenCache, type AuthConfig } from './auth.js';
-import { endpointFor, type Endpoint, type EndpointOptions } from './endpoint.js';
+import { endpointFor, pullEndpoints, type Endpoint, type EndpointOptions } from './endpoint.js';
+import { DEFAULT_CERTS_D, goTlsMessage, readHostTls, tlsAgentOptions, type HostTls } from './certs.js';
+import { ProxySelector, TunnelAgent, proxyAuthorization, proxyEnvFrom, type ProxyEnv } from './proxy.js';
 
 export interface RegistriesOptions extends EndpointOptions {
   userAgent: string;
   logger: Logger;
+  /** certs.d roots holding per-registry CAs and client certificates (default Docker's and estiba's). */
+  certsDirs?: readonly string[];
+  /** HTTP(S)_PROXY / NO_PROXY; default: the daemon's environment, read once as Go does. */
+  proxyEnv?: ProxyEnv;
 }
 
 /** Daemon-wide registry state: pools, learned schemes, tokens. */
@@ -28,9 +34,13 @@ export class Registries {
   readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   readonly insecureHttpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+  /** Agents for hosts with their own TLS material or behind a proxy, keyed by both. */
+  readonly #tlsAgents = new Map<string, https.Agent>();
+  readonly proxies: ProxySelector;
 
   constructor(o: RegistriesOptions) {
     this.o = o;
+    this.proxies = new ProxySelector(o.proxyEnv ?? proxyEnvFrom(process.env));
   }
 
   endpoint(domain: string): Endpoint {
@@ -41,7 +51,31 @@ export class Registries {
     return new RegistryClient(this, this.endpoint(domain), auth);
   }
 
+  /** Clients for a pull: the registry's mirrors first, then the registry. Pushes use `client` (never a mirror). */
+  pullClients(domain: string, auth?: AuthConfig): RegistryClient[] {
+    return pullEndpoints(domain, this.o).map((ep) => new RegistryClient(this, ep, auth));
+  }
+
+  /** The CAs and client certificate a host's certs.d directories hold (re-read per pull, as Docker does). */
+  tlsFor(host: string): Promise<HostTls> {
+    return readHostTls(this.o.certsDirs ?? DEFAULT_CERTS_D, host);
+  }
+
+  /** The HTTPS agent for TLS material, verification mode and proxy; agents are shared per distinct combination. */
+  httpsAgentFor(t: HostTls, insecure: boolean, proxy: URL | undefined): https.Agent {
+    if (!proxy && t.ca.length === 0 && t.clients.length === 0) return insecure ? this.insecureHttpsAgent : this.httpsAgent;
+    const key = JSON.stringify([proxy?.href ?? '', insecure, t]);
+    let agent = this.#tlsAgents.get(key);
+    if (!agent) {
+      const o: https.AgentOptions = { keepAlive: true, maxSockets: 16, ...tlsAgentOptions(t), ...(insecure ? { rejectUnauthorized: false } : {}) };
+      agent = proxy ? new TunnelAgent(proxy, o) : new https.Agent(o);
+      this.#tlsAgents.set(key, agent);
+    }
+    return agent;
+  }
+
   close(): void {
+    for (const a of this.#tlsAgents.values()) a.destroy();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
     this.insecureHttpsAgent.destroy();
@@ -68,7 +102,7 @@ export class TransportError extends EstibaError {
   readonly code: string | undefined;
   constructor(method: string, url: string, cause: unknown) {
     const m = method.charAt(0) + method.slice(1).toLowerCase();
-    super('System', `${m} "${url}": ${messageOf(cause)}`, { cause });
+    super('System', `${m} "${url}": ${goTlsMessage(cause) ?? messageOf(cause)}`, { cause });
     this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
   }
 }
@@ -93,6 +127,7 @@ export class RegistryClient {
   readonly #auth: AuthConfig | undefined;
   #challenge: Challenge | undefined;
   #pinged = false;
+  #tls: HostTls = { ca: [], clients: [] };
   /** A refresh token a token server handed out (identity token logins). */
   #refreshToken: string | undefined;
 
@@ -103,7 +138,7 @@ export class RegistryClient {
   }
 
   get base(): string {
-    return this.#r.bases.get(this.endpoint.host) ?? `https://${this.endpoint.host}`;
+    return this.endpoint.base ?? this.#r.bases.get(this.endpoint.host) ?? `https://${this.endpoint.host}`;
   }
 
   get refreshToken(): string | undefined {
@@ -112,19 +147,24 @@ export class RegistryClient {
 
   #agent(url: URL): http.Agent {
     if (url.protocol === 'http:') return this.#r.httpAgent;
-    return this.endpoint.insecure ? this.#r.insecureHttpsAgent : this.#r.httpsAgent;
+    return this.#r.httpsAgentFor(this.#tls, this.endpoint.insecure, this.#r.proxies.proxyFor(url));
   }
 
   /** One HTTP exchange, no auth, no redirects. */
   send(method: string, url: URL, o: { headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal }): Promise<IncomingMessage> {
     const mod = url.protocol === 'http:' ? http : https;
+    // Plain HTTP through a proxy: the request goes to the proxy with the absolute URL as its target.
+    const proxy = url.protocol === 'http:' ? this.#r.proxies.proxyFor(url) : undefined;
+    const common = {
+      method,
+      agent: this.#agent(url),
+      headers: { 'User-Agent': this.#r.o.userAgent, ...(proxy ? { Host: url.host, ...proxyAuthorization(proxy) } : {}), ...o.headers },
+      ...(o.signal !== undefined ? { signal: o.signal } : {}),
+    };
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = mod.request(url, {
-        method,
-        agent: this.#agent(url),
-        headers: { 'User-Agent': this.#r.o.userAgent, ...o.headers },
-        ...(o.signal !== undefined ? { signal: o.signal } : {}),
-      });
+      const req = proxy
+        ? http.request({ ...common, host: proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(proxy.port || 80), path: url.href })
+        : mod.request(url, common);
       req.once('response', resolve);
       req.once('error', (err) => reject(o.signal?.aborted ? err : new TransportError(method, url.href, err)));
       const body = o.body;
@@ -144,8 +184,9 @@ export class RegistryClient {
   async ping(signal?: AbortSignal): Promise<void> {
     if (this.#pinged) return;
     const { host, insecure } = this.endpoint;
+    this.#tls = await this.#r.tlsFor(host);
     const known = this.#r.bases.get(host);
-    const candidates = known ? [known] : insecure ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
+    const candidates = this.endpoint.base ? [this.endpoint.base] : known ? [known] : insecure ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
     let lastErr: unknown;
     for (const base of candidates) {
       let res: IncomingMessage;
@@ -157,7 +198,7 @@ export class RegistryClient {
       }
       await readBody(res).catch(() => Buffer.alloc(0));
       if (res.statusCode === 200 || res.statusCode === 401) {
-        this.#r.bases.set(host, base);
+        if (!this.endpoint.base) this.#r.bases.set(host, base);
         this.#challenge = pickChallenge(parseChallenges(res.headers['www-authenticate']));
         this.#pinged = true;
         return;
