@@ -1,5 +1,7 @@
 import { renderFormat } from './format/render.js';
 import type { CliContext } from './command.js';
+import { isNotFound, messageOf } from '../errdefs/index.js';
+import { daemonError } from './errors.js';
 
 /** docker inspect's JSON: an array, four-space indented, no HTML escaping. */
 export function inspectJson(items: readonly unknown[]): string {
@@ -54,4 +56,24 @@ export function asGoValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(asGoValue);
   if (v !== null && typeof v === 'object') return new Map(Object.entries(v).map(([k, x]) => [k, asGoValue(x)]));
   return v;
+}
+
+/**
+ * `docker … inspect NAME…`: what is found prints (printInspect), what is missing goes to stderr
+ * with the daemon's message; exit 1 when anything was missing. Other errors end the command.
+ */
+export async function inspectEach(ctx: CliContext, names: readonly string[], format: string, fetch: (name: string) => Promise<unknown>): Promise<number> {
+  const items: unknown[] = [];
+  const errors: string[] = [];
+  for (const n of names) {
+    try {
+      items.push(await fetch(n));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      errors.push(daemonError(err) ?? messageOf(err));
+    }
+  }
+  printInspect(ctx, items, format);
+  for (const e of errors) ctx.io.stderr.write(`${e}\n`);
+  return errors.length > 0 ? 1 : 0;
 }

@@ -8,7 +8,7 @@ import { isNotFound, isNotImplemented, messageOf } from '../../../errdefs/index.
 import { containerInspect } from '../../../client/containers.js';
 import { defineCommand, type CliContext } from '../../command.js';
 import { daemonError } from '../../errors.js';
-import { printInspect } from '../../render.js';
+import { inspectEach, printInspect } from '../../render.js';
 
 const enc = encodeURIComponent;
 type Kind = 'container' | 'image' | 'volume' | 'network';
@@ -38,19 +38,7 @@ export const containerInspectCommand = defineCommand({
   minArgs: 1,
   flags: [formatFlag, sizeFlag] as const,
   async run(ctx, v, args) {
-    const items: unknown[] = [];
-    const errors: string[] = [];
-    for (const n of args) {
-      try {
-        items.push(await containerInspect(ctx.client(), n, { size: v.size }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        errors.push(daemonError(err) ?? messageOf(err));
-      }
-    }
-    printInspect(ctx, items, v.format);
-    for (const e of errors) ctx.io.stderr.write(`${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+    return inspectEach(ctx, args, v.format, (n) => containerInspect(ctx.client(), n, { size: v.size }));
   },
 });
 

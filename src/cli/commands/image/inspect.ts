@@ -1,22 +1,8 @@
-import { isNotFound, messageOf } from '../../../errdefs/index.js';
 import { defineCommand, type CliContext } from '../../command.js';
-import { printInspect } from '../../render.js';
-import { daemonError } from '../../errors.js';
+import { inspectEach } from '../../render.js';
 
-async function inspectAll(ctx: CliContext, names: string[], format: string): Promise<number> {
-  const items: unknown[] = [];
-  const errors: string[] = [];
-  for (const n of names) {
-    try {
-      items.push(await ctx.client().imageInspect(n));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      errors.push(daemonError(err) ?? messageOf(err));
-    }
-  }
-  printInspect(ctx, items, format);
-  for (const e of errors) ctx.io.stderr.write(`${e}\n`);
-  return errors.length > 0 ? 1 : 0;
+function inspectAll(ctx: CliContext, names: string[], format: string): Promise<number> {
+  return inspectEach(ctx, names, format, (n) => ctx.client().imageInspect(n));
 }
 
 const flags = [

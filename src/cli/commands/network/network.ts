@@ -4,7 +4,7 @@ import { isNotFound, messageOf } from '../../../errdefs/index.js';
 import { defineCommand } from '../../command.js';
 import { daemonError } from '../../errors.js';
 import { parseFilterFlags } from '../../filters.js';
-import { printFormatted, printInspect } from '../../render.js';
+import { inspectEach, printFormatted } from '../../render.js';
 import { confirm } from '../image/prune.js';
 
 /** `key=value` pairs of repeated flags (`--label`, `--opt`, `--aux-address`). */
@@ -140,19 +140,7 @@ export const networkInspect = defineCommand({
     { name: 'verbose', short: 'v', type: 'bool', description: 'Verbose output for diagnostics' },
   ],
   async run(ctx, v, args) {
-    const items: unknown[] = [];
-    const errors: string[] = [];
-    for (const n of args) {
-      try {
-        items.push(await ctx.client().networkInspect(n));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        errors.push(daemonError(err) ?? messageOf(err));
-      }
-    }
-    printInspect(ctx, items, v.format);
-    for (const e of errors) ctx.io.stderr.write(`${e}\n`);
-    return errors.length > 0 ? 1 : 0;
+    return inspectEach(ctx, args, v.format, (n) => ctx.client().networkInspect(n));
   },
 });
 
