@@ -7,34 +7,13 @@
  */
 import type { Readable } from 'node:stream';
 import { InvalidParameter, messageOf } from '../../errdefs/index.js';
+import type { BuildOptions, BuildOutput } from '../../build/builder.js';
 import type { Route } from '../context.js';
 import { JsonStream, queryBool, writeJson } from '../body.js';
 
-export interface BuildRouteOptions {
-  dockerfile: string;
-  tags: string[];
-  buildArgs: Record<string, string | null>;
-  noCache: boolean;
-  quiet: boolean;
-  labels: Record<string, string>;
-  target?: string;
-  networkMode: string;
-  platform?: string;
-  pull: boolean;
-  rm: boolean;
-  forceRm: boolean;
-  extraHosts: string[];
-  signal?: AbortSignal;
-  /** X-Registry-Config: credentials for pulling base images, per registry. */
-  registryAuths?: Record<string, Record<string, string>>;
-}
-
-export interface BuildOut {
-  begin(): void;
-  stream(text: string): Promise<void>;
-  aux(value: unknown): Promise<void>;
-  progress(message: unknown): Promise<void>;
-}
+/** The build's options and output as the builder defines them; the router fills them from the request. */
+export type BuildRouteOptions = BuildOptions;
+export type BuildOut = BuildOutput & { begin(): void };
 
 /** What the build router needs (implemented by build/BuildService). */
 export interface BuildBackendApi {
