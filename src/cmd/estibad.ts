@@ -253,6 +253,11 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    // Containers run on without us: a shutdown step that never ends must not keep the daemon up.
+    setTimeout(() => {
+      logger.warn('shutdown took over 10 s; exiting anyway');
+      process.exit(0);
+    }, 10_000).unref();
     await unbind();
     await daemon.close();
     await rm(pidfile, { force: true });

@@ -95,7 +95,10 @@ export async function startEstibad(o: { dataRoot?: string; execRoot?: string; ar
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
+        // estibad gives itself 10 s to shut down; past 20 s it is a hang to report, not to wait on.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
         await exited;
+        clearTimeout(timer);
       }
     },
     async kill9() {
