@@ -3,31 +3,14 @@
  * State.Health in inspect, `(healthy)`/`(unhealthy)`/`(health: starting)` in ps, health_status
  * events, `--no-healthcheck`, checks stopping with the container and resuming after a kill -9 of the daemon.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeBusyboxArchive } from '../fixtures/images.js';
-import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
-import { dockerCli, DOCKER_CLI_PATHS, type DockerCliResult } from '../helpers/docker-peer.js';
-import { requireExecutable } from '../helpers/e2e.js';
+import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
+import { startEstibad } from '../helpers/estibad.js';
 
-let d: EstibadProcess | undefined;
-let work: string;
-let dataRoot: string;
-let execRoot: string;
-
-const docker = (...args: string[]): Promise<DockerCliResult> => {
-  assert.ok(d, 'estibad is not running');
-  return dockerCli(args, { host: d.host, timeoutMs: 60_000 });
-};
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+// A daemon on fixed roots for the whole file: the restarts below reuse them.
+const s = useBusyboxDaemon('estiba-e2e-health-');
+const { docker, ok } = s;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -51,25 +34,6 @@ async function waitHealth(name: string, status: string, ms = 15_000): Promise<He
   }
   assert.fail(`${name} did not become ${status}: ${JSON.stringify(h)}`);
 }
-
-before(async () => {
-  requireExecutable(DOCKER_CLI_PATHS.docker28, 'the docker CLI');
-  work = await mkdtemp(join(tmpdir(), 'estiba-e2e-health-'));
-  dataRoot = join(work, 'data');
-  execRoot = join(work, 'exec');
-  d = await startEstibad({ dataRoot, execRoot });
-  await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
-  await ok('load', '-i', join(work, 'busybox.tar'));
-});
-
-after(async () => {
-  if (d !== undefined) {
-    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await docker('rm', '-f', ...ids);
-    await d.stop();
-  }
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
-});
 
 test('a passing check: starting, then healthy, in inspect, ps and events', async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
@@ -156,8 +120,8 @@ test('ps --filter health=…: starting, healthy, unhealthy and none; a bad value
 test('checks resume after a kill -9 of the daemon', async () => {
   await ok('run', '-d', '--name', 'flip', '--health-cmd', 'test ! -e /tmp/bad', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000');
   await waitHealth('flip', 'healthy');
-  await d!.kill9();
-  d = await startEstibad({ dataRoot, execRoot });
+  await s.d.kill9();
+  s.d = await startEstibad({ dataRoot: s.d.dataRoot, execRoot: s.d.execRoot });
   assert.equal((await health('flip'))?.Status, 'healthy', 'the state survives');
   await ok('exec', 'flip', 'touch', '/tmp/bad');
   await waitHealth('flip', 'unhealthy');

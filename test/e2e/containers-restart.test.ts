@@ -4,52 +4,16 @@
  * daemon is down), restart it on the same roots: the 4 are still running with the same PIDs and
  * reported so, their logs have every counter value (no gap), the exited one was restarted.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeBusyboxArchive } from '../fixtures/images.js';
-import { startEstibad, type EstibadProcess } from '../helpers/estibad.js';
-import { dockerCli, DOCKER_CLI_PATHS, type DockerCliResult } from '../helpers/docker-peer.js';
-import { requireExecutable } from '../helpers/e2e.js';
+import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
+import { startEstibad } from '../helpers/estibad.js';
 
-let d: EstibadProcess | undefined;
-let work: string;
-let dataRoot: string;
-let execRoot: string;
-
-const docker = (...args: string[]): Promise<DockerCliResult> => {
-  assert.ok(d, 'estibad is not running');
-  return dockerCli(args, { host: d.host, timeoutMs: 60_000 });
-};
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+// A daemon on fixed roots for the whole file: the restarts below reuse them.
+const s = useBusyboxDaemon('estiba-e2e-restart-');
+const { docker, ok } = s;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-before(async () => {
-  requireExecutable(DOCKER_CLI_PATHS.docker28, 'the docker CLI');
-  work = await mkdtemp(join(tmpdir(), 'estiba-e2e-restart-'));
-  dataRoot = join(work, 'data');
-  execRoot = join(work, 'exec');
-  d = await startEstibad({ dataRoot, execRoot });
-  await writeBusyboxArchive(join(work, 'busybox.tar'), { tag: 'busybox:latest' });
-  await ok('load', '-i', join(work, 'busybox.tar'));
-});
-
-after(async () => {
-  if (d !== undefined) {
-    const ids = (await docker('ps', '-aq')).stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await docker('rm', '-f', ...ids);
-    await d.stop();
-  }
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
-});
 
 test('kill -9 estibad with 5 running containers: the running ones survive with contiguous logs, the exited restart=always one is restarted', async () => {
   const counter = 'i=0; while true; do echo $i; i=$((i+1)); sleep 0.2; done';
@@ -62,10 +26,10 @@ test('kill -9 estibad with 5 running containers: the running ones survive with c
   const alwaysStarted = (await ok('inspect', '-f', '{{.State.StartedAt}}', 'always')).trim();
   await sleep(500);
 
-  await d!.kill9();
+  await s.d.kill9();
   // The restart=always container exits (after 2 s) while the daemon is down.
   await sleep(3000);
-  d = await startEstibad({ dataRoot, execRoot });
+  s.d = await startEstibad({ dataRoot: s.d.dataRoot, execRoot: s.d.execRoot });
 
   // Running and reported so, with the same PIDs.
   const ps = await ok('ps', '--format', '{{.Names}} {{.State}}');
