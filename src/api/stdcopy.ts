@@ -22,51 +22,69 @@ export function stdcopyFrame(stream: StdStream, payload: Uint8Array): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A payload for {@link stdcopyFrames}; `prefix` (ASCII, e.g. a log timestamp) goes before it in the same frame. */
-export interface FramePart {
-  stream: StdStream;
-  prefix?: string;
-  payload: Uint8Array;
+/**
+ * Entries to frame: entry `i` is `chunk[starts[i], ends[i])` on stream `streams[i]` (a
+ * container log batch, container/logs.ts, has this shape).
+ */
+export interface FrameRanges {
+  readonly length: number;
+  readonly chunk: Uint8Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly streams: Uint8Array;
 }
 
 /**
- * Many payloads framed into one buffer (or, with `raw`, for a TTY, just concatenated): one
- * allocation per batch instead of two per payload, the hot path of `logs` on line-per-entry output.
+ * Many entries framed into one buffer (or, with `raw`, for a TTY, just concatenated): one
+ * allocation per batch instead of two per entry, the hot path of `logs` on line-per-entry output.
+ * `prefix(i)` (ASCII, e.g. a log timestamp) goes before entry `i` in its frame. With `coalesce`,
+ * consecutive entries of one stream share a frame (up to 1 MiB).
  */
-export function stdcopyFrames(parts: readonly FramePart[], o: { raw?: boolean; coalesce?: boolean } = {}): Buffer {
+export function stdcopyFrames(r: FrameRanges, o: { raw?: boolean; coalesce?: boolean; prefix?: (i: number) => string } = {}): Buffer {
   const raw = o.raw === true;
+  const { chunk, starts, ends, streams } = r;
+  const prefixes = o.prefix === undefined ? undefined : Array.from({ length: r.length }, (_, i) => o.prefix!(i));
   let size = 0;
-  for (const p of parts) {
-    const n = (p.prefix?.length ?? 0) + p.payload.length;
-    if (n > MAX_FRAME && !raw) return Buffer.concat(parts.map((q) => stdcopyFrame(q.stream, q.prefix === undefined ? q.payload : Buffer.concat([Buffer.from(q.prefix, 'latin1'), q.payload]))));
+  for (let i = 0; i < r.length; i++) {
+    const n = (prefixes?.[i]!.length ?? 0) + ends[i]! - starts[i]!;
+    if (n > MAX_FRAME && !raw) {
+      const parts: Buffer[] = [];
+      for (let k = 0; k < r.length; k++) {
+        const payload = chunk.subarray(starts[k]!, ends[k]!);
+        parts.push(stdcopyFrame(streams[k] as StdStream, prefixes === undefined ? payload : Buffer.concat([Buffer.from(prefixes[k]!, 'latin1'), payload])));
+      }
+      return Buffer.concat(parts);
+    }
     size += n + (raw ? 0 : 8);
   }
   const out = Buffer.allocUnsafe(size);
   let off = 0;
-  // With `coalesce`, consecutive payloads of one stream share a frame (up to MAX_FRAME): the
-  // header of the open frame is at `header`, its length patched when the frame closes.
+  // The header of the open frame is at `header`, its length patched when the frame closes.
   let header = -1;
   let stream = -1;
   let frameLen = 0;
   const close = (): void => {
     if (header >= 0) out.writeUInt32BE(frameLen, header + 4);
   };
-  for (const p of parts) {
-    const n = (p.prefix?.length ?? 0) + p.payload.length;
-    if (!raw && (o.coalesce !== true || p.stream !== stream || frameLen + n > MAX_FRAME)) {
+  for (let i = 0; i < r.length; i++) {
+    const s = starts[i]!;
+    const e = ends[i]!;
+    const p = prefixes?.[i];
+    const n = (p?.length ?? 0) + e - s;
+    if (!raw && (o.coalesce !== true || streams[i] !== stream || frameLen + n > MAX_FRAME)) {
       close();
       header = off;
-      stream = p.stream;
+      stream = streams[i]!;
       frameLen = 0;
-      out[off] = p.stream;
+      out[off] = stream;
       out[off + 1] = 0;
       out[off + 2] = 0;
       out[off + 3] = 0;
       off += 8;
     }
-    if (p.prefix !== undefined) off += out.write(p.prefix, off, 'latin1');
-    out.set(p.payload, off);
-    off += p.payload.length;
+    if (p !== undefined) off += out.write(p, off, 'latin1');
+    out.set(chunk.subarray(s, e), off);
+    off += e - s;
     frameLen += n;
   }
   if (!raw) close();

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { K8sLogDecoder, logFiles, readLog, type LogMessage } from './logs.js';
+import { K8sLogDecoder, logFiles, readLog, type LogBatch, type LogMessage } from './logs.js';
 import { logPolicy, parseByteSize, resolveLogConfig } from './log-config.js';
 
 const entry = (n: number, stream: string, tag: string, text: string): string => `2026-01-01T00:00:0${n}.5+01:00 ${stream} ${tag} ${text}\n`;
 
-async function collect(it: AsyncIterable<LogMessage[]>): Promise<LogMessage[]> {
+async function collect(it: AsyncIterable<LogBatch>): Promise<LogMessage[]> {
   const out: LogMessage[] = [];
   for await (const b of it) out.push(...b);
   return out;
@@ -52,7 +52,7 @@ test('readLog follow goes on in the new file after a rotation', async (t) => {
   const stopped = new Promise<void>((r) => (stop = r));
   const got: string[] = [];
   const reading = (async () => {
-    for await (const b of readLog(p, { follow: { stop: stopped } })) got.push(...b.map((m) => m.line.toString()));
+    for await (const b of readLog(p, { follow: { stop: stopped } })) got.push(...[...b].map((m) => m.line.toString()));
   })();
   await new Promise((r) => setTimeout(r, 100));
   const { appendFile, rename } = await import('node:fs/promises');
@@ -77,4 +77,26 @@ test('log config: daemon defaults merge into json-file; none takes no options; D
   assert.throws(() => resolveLogConfig({ Type: 'syslog', Config: {} }, daemon), /no log driver named 'syslog' is registered/);
   assert.throws(() => resolveLogConfig({ Type: 'json-file', Config: { bogus: '1' } }, daemon), /unknown log opt 'bogus' for json-file log driver/);
   assert.throws(() => logPolicy({ Type: 'json-file', Config: { 'max-file': '0', 'max-size': '1m' } }), /max-file cannot be less than 1/);
+});
+
+test('readLog over several reads: conmon stamps shared across reads, tail spanning batches, since by stamp', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-logs-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const p = join(dir, 'container.log');
+  // conmon's fixed-width stamp; 3 MB of entries, so the 1 MiB reads cut lines and one stamp spans reads.
+  const stamp = (s: number): string => `2026-11-22T21:57:${String(s).padStart(2, '0')}.123456789+00:00`;
+  const lines: string[] = [];
+  for (let i = 0; i < 40_000; i++) lines.push(`${stamp(Math.floor(i / 10_000))} ${i % 7 === 0 ? 'stderr' : 'stdout'} F line ${i} ${'x'.repeat(i % 50)}\n`);
+  await writeFile(p, lines.join(''));
+  const all = await collect(readLog(p));
+  assert.equal(all.length, 40_000);
+  assert.equal(all[39_999]!.line.toString(), `line 39999 ${'x'.repeat(39_999 % 50)}\n`);
+  assert.equal(all[14]!.stream, 'stderr');
+  assert.equal(all[10_000]!.timestamp, '2026-11-22T21:57:01.123456789Z');
+  const tail = await collect(readLog(p, { tail: 25_001 }));
+  assert.equal(tail.length, 25_001);
+  assert.equal(tail[0]!.line.toString(), `line 14999 ${'x'.repeat(14_999 % 50)}\n`);
+  const since = await collect(readLog(p, { since: BigInt(Date.parse('2026-11-22T21:57:03Z')) * 1_000_000n }));
+  assert.equal(since.length, 10_000);
+  assert.equal(since[0]!.line.toString(), 'line 30000 \n');
 });

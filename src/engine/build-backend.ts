@@ -131,7 +131,7 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
         await containers.start(id);
         const { messages } = containers.logs(id, { stdout: true, stderr: true, follow: true, timestamps: false });
         for await (const batch of messages) {
-          for (const m of batch) await r.output(m.line, m.stream);
+          for (const m of batch.messages()) await r.output(m.line, m.stream);
         }
         const { StatusCode: exitCode } = await exited;
         r.signal?.throwIfAborted();

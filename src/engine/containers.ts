@@ -29,7 +29,7 @@ import type { Filters } from '../api/types.js';
 import {
   commandLine, initialState, isRunning, setExited, setRemoving, setRunning, setStartFailed, ZERO_TIME, type ContainerRecord,
 } from '../container/container.js';
-import { readLog, type LogMessage } from '../container/logs.js';
+import { readLog, STDOUT, type LogBatch } from '../container/logs.js';
 import { DEFAULT_LOG_DRIVER, DEFAULT_LOG_OPTS, logPolicy, resolveLogConfig } from '../container/log-config.js';
 import { normalizeName, randomName } from '../container/names.js';
 import { createRootfsDirs, mountRootfs, rootfsPaths, unmountRootfs, type RootfsPaths } from '../container/rootfs.js';
@@ -1125,7 +1125,7 @@ export class ContainerService {
   // ---- logs and attach ------------------------------------------------------------------
 
   /** The log in batches of messages (see readLog); NotImplemented for a container whose driver keeps none. */
-  logs(ref: string, o: LogsOptions): { tty: boolean; messages: AsyncIterable<LogMessage[]> } {
+  logs(ref: string, o: LogsOptions): { tty: boolean; messages: AsyncIterable<LogBatch> } {
     const c = this.#o.store.get(ref);
     if (!o.stdout && !o.stderr) throw new InvalidParameter('Bad parameters: you must choose at least one stream');
     if (this.#logPolicy(c).driver === 'none') throw new NotImplemented('configured logging driver does not support reading');
@@ -1136,9 +1136,9 @@ export class ContainerService {
       ...(o.since !== undefined ? { since: o.since } : {}),
       ...(o.until !== undefined ? { until: o.until } : {}),
     });
-    async function* filtered(): AsyncGenerator<LogMessage[]> {
+    async function* filtered(): AsyncGenerator<LogBatch> {
       if (o.stdout && o.stderr) return yield* source;
-      for await (const batch of source) yield batch.filter((m) => (m.stream === 'stdout' ? o.stdout : o.stderr));
+      for await (const batch of source) yield batch.select((i) => (batch.streams[i] === STDOUT ? o.stdout : o.stderr));
     }
     return { tty: c.Config.Tty === true, messages: filtered() };
   }

@@ -4,13 +4,16 @@
  * conmon's `--log-size-max`: docs/adr/0006-logging.md.
  *
  * One inotify watch per running container, on its directory (a watch on the file would follow it
- * when it is renamed). Each change to the log costs one stat; checks of one log never overlap.
- * A log is checked when watching begins, so a log that grew while the daemon was down is rotated
- * as soon as the daemon is back.
+ * when it is renamed). The first change to the log disarms the watch, checks the size (one stat)
+ * and re-arms it `rearmMs` later, checking again then: a container writing at full speed costs a
+ * check every few ms instead of a callback per conmon write (≈ 75,000 for 200 MB of short lines,
+ * which took 0.85 s of a 2.7 s run). The price is the overshoot: what is written during one pause
+ * (ADR 0006). Checks of one log never overlap. A log is checked when watching begins, so a log
+ * that grew while the daemon was down is rotated as soon as the daemon is back.
  *
  * @module
  */
-import { watch } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isErrno, messageOf } from '../errdefs/index.js';
@@ -49,9 +52,11 @@ export async function rotateLog(log: RotatedLog): Promise<void> {
 export class LogRotator {
   readonly #logger: Logger;
   readonly #watches = new Map<string, () => void>();
+  readonly #rearmMs: number;
 
-  constructor(o: { logger: Logger }) {
+  constructor(o: { logger: Logger; rearmMs?: number }) {
     this.#logger = o.logger;
+    this.#rearmMs = o.rearmMs ?? 20;
   }
 
   /** Starts (or restarts) watching the log of container `id`. */
@@ -85,11 +90,30 @@ export class LogRotator {
       check().catch((err: unknown) => this.#logger.warn('log rotation failed', { id, path: log.path, err: messageOf(err) }));
     };
     const base = basename(log.path);
-    const watcher = watch(dirname(log.path), (_event, name) => {
-      if (name === base) run();
+    let watcher: FSWatcher | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let closed = false;
+    const arm = (): void => {
+      if (closed) return;
+      timer = undefined;
+      watcher = watch(dirname(log.path), (_event, name) => {
+        if (name !== base || watcher === undefined) return;
+        watcher.close();
+        watcher = undefined;
+        run();
+        timer = setTimeout(() => {
+          arm();
+          run(); // what was written while disarmed
+        }, this.#rearmMs);
+      });
+      watcher.on('error', (err) => this.#logger.warn('log watch failed', { id, err: messageOf(err) }));
+    };
+    arm();
+    this.#watches.set(id, () => {
+      closed = true;
+      watcher?.close();
+      if (timer !== undefined) clearTimeout(timer);
     });
-    watcher.on('error', (err) => this.#logger.warn('log watch failed', { id, err: messageOf(err) }));
-    this.#watches.set(id, () => watcher.close());
     run();
   }
 

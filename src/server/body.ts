@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { InvalidParameter } from '../errdefs/index.js';
@@ -40,14 +39,17 @@ export function writeJson(res: ServerResponse, status: number, value: unknown): 
 export async function writeChunk(res: Writable, chunk: string | Buffer): Promise<void> {
   if (res.destroyed) return;
   if (res.write(chunk)) return;
-  // Whichever of drain and close comes first, the other's listener is removed at once: a
-  // long stream waits for drain many times and must not pile up listeners.
-  const done = new AbortController();
-  try {
-    await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]);
-  } finally {
-    done.abort();
-  }
+  // Whichever of drain and close comes first, both listeners go at once: a long stream waits
+  // for drain many times and must not pile up listeners.
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** A stream of JSON messages, one per line, as /events and progress endpoints send them. */

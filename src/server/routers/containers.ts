@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, WaitCondition,
 } from '../../api/containers.js';
-import { stdcopyFrames, StdStream } from '../../api/stdcopy.js';
+import { stdcopyFrames, StdStream, type FrameRanges } from '../../api/stdcopy.js';
 import type { Filters } from '../../api/types.js';
 import { parseFilters } from '../../api/filters.js';
 import { InvalidParameter } from '../../errdefs/index.js';
@@ -10,10 +10,9 @@ import type { Route, RequestContext } from '../context.js';
 import { queryBool, queryInt, readJsonBody, writeChunk, writeJson } from '../body.js';
 import { versionAtLeast } from '../version.js';
 
-export interface LogEntry {
-  stream: 'stdout' | 'stderr';
-  timestamp: string;
-  line: Buffer;
+/** A batch of log entries: their byte ranges and streams, and each one's timestamp. */
+export interface LogEntries extends FrameRanges {
+  time(i: number): { timestamp: string };
 }
 
 /** What the containers router needs from the engine (implemented by engine/ContainerService). */
@@ -31,7 +30,7 @@ export interface ContainersBackend {
   logs(
     name: string,
     opts: { stdout: boolean; stderr: boolean; follow: boolean; timestamps: boolean; tail?: number; since?: bigint; until?: bigint; signal?: AbortSignal },
-  ): { tty: boolean; /** In batches: each is written to the client at once. */ messages: AsyncIterable<readonly LogEntry[]> };
+  ): { tty: boolean; /** In batches: each is written to the client at once. */ messages: AsyncIterable<LogEntries> };
   resize(name: string, size: { height: number; width: number }): Promise<void>;
   pause(name: string): Promise<void>;
   unpause(name: string): Promise<void>;
@@ -264,12 +263,7 @@ export function containerRoutes(b: ContainersBackend): Route[] {
         const coalesce = /^Docker-Client\//.test(ctx.req.headers['user-agent'] ?? '');
         for await (const batch of messages) {
           if (batch.length === 0) continue;
-          const parts = batch.map((m) => ({
-            stream: m.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr,
-            payload: m.line,
-            ...(timestamps ? { prefix: `${m.timestamp} ` } : {}),
-          }));
-          await writeChunk(ctx.res, stdcopyFrames(parts, { raw: tty, coalesce }));
+          await writeChunk(ctx.res, stdcopyFrames(batch, { raw: tty, coalesce, ...(timestamps ? { prefix: (i: number) => `${batch.time(i).timestamp} ` } : {}) }));
           if (ctx.signal.aborted) break;
         }
         ctx.res.end();
