@@ -36,6 +36,8 @@ const PEER: DockerPeerOptions = {
   bridgeName: 'estiba-bench0',
   bridgeCidr: '172.30.251.1/24',
   reuse: false,
+  // For run-rm:crun, crun on both sides.
+  extraArgs: ['--add-runtime', 'crun=/usr/bin/crun'],
 };
 
 /**

@@ -1,6 +1,7 @@
 import { writeBusyboxArchive } from '../../test/fixtures/images.js';
 import { loadImage } from '../api.js';
 import { targetOf, type Benchmark } from '../types.js';
+import { ensureHugetlbV1 } from '../../src/runtime/host.js';
 
 /** `docker run --rm busybox true` end to end: create, attach, start, wait, remove. */
 export const runRm: Benchmark = {
@@ -14,6 +15,25 @@ export const runRm: Benchmark = {
   },
   async run(side, ctx) {
     const r = await targetOf(ctx, side).docker(['run', '--rm', '--network', 'none', 'busybox', 'true']);
+    if (r.code !== 0) throw new Error(`docker run exited ${r.code}: ${r.stderr}`);
+    return r.seconds;
+  },
+};
+
+/**
+ * The same with crun on both sides (the bench's dockerd has it as an added runtime): estiba's
+ * default is runc, as the issue asks, whose own create costs ≈ 55 ms here (ADR 0007).
+ */
+export const runRmCrun: Benchmark = {
+  name: 'run-rm:crun',
+  description: '`docker run --rm --runtime crun busybox true`: run-rm with crun on both sides',
+  runs: 10,
+  async setup(side, ctx) {
+    await ensureHugetlbV1(); // crun on this hybrid cgroup host; estibad does it too, dockerd does not
+    await runRm.setup!(side, ctx);
+  },
+  async run(side, ctx) {
+    const r = await targetOf(ctx, side).docker(['run', '--rm', '--runtime', 'crun', '--network', 'none', 'busybox', 'true']);
     if (r.code !== 0) throw new Error(`docker run exited ${r.code}: ${r.stderr}`);
     return r.seconds;
   },

@@ -9,7 +9,7 @@
  * Concurrency: the store itself is synchronous in memory; the engine serialises mutations of
  * one container with its own keyed mutex and calls save() after each state change.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound, isErrno } from '../errdefs/index.js';
 import { TEMP_PREFIX, writeFileAtomic } from '../util/atomic-file.js';
@@ -17,6 +17,8 @@ import type { Logger } from '../util/logger.js';
 import type { ContainerRecord } from './container.js';
 
 const ID_RE = /^[a-f0-9]{64}$/;
+/** A removed container's directory, waiting to be emptied (see delete). */
+const TRASH_PREFIX = '.removed-';
 
 export class ContainerStore {
   readonly root: string;
@@ -129,10 +131,28 @@ export class ContainerStore {
   }
 
   /** Forgets the container and removes its directory (the caller has unmounted its rootfs). */
-  async delete(c: ContainerRecord): Promise<void> {
+  /**
+   * Forgets the container and moves its directory out of the store with one rename; the caller
+   * empties the returned directory (its rootfs may still be mounted: unmount before deleting)
+   * and finds leftovers of a crash with {@link ContainerStore.trash}. Undefined when there was
+   * no directory.
+   */
+  async delete(c: ContainerRecord): Promise<string | undefined> {
     this.#byId.delete(c.ID);
     this.#written.delete(c.ID);
     this.releaseName(c.Name, c.ID);
-    await rm(this.dir(c.ID), { recursive: true, force: true });
+    const trash = join(this.root, `${TRASH_PREFIX}${c.ID}`);
+    try {
+      await rename(this.dir(c.ID), trash);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    return trash;
+  }
+
+  /** Directories of removed containers not emptied yet (the daemon stopped first). */
+  async trash(): Promise<string[]> {
+    return (await readdir(this.root)).filter((n) => n.startsWith(TRASH_PREFIX)).map((n) => join(this.root, n));
   }
 }

@@ -176,6 +176,10 @@ export class ContainerService {
   /** Restart policy back-off per container (ms; Docker's restartmanager) and pending restarts. */
   readonly #backoff = new Map<string, number>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
+  /** `<runtime> delete` of exited containers, run after the exit is reported (see #deleteRuntimeState). */
+  readonly #runtimeDeletes = new Map<string, Promise<void>>();
+  /** Other clean-up left to run after the answer (a removed container's files); awaited by close(). */
+  readonly #cleanups = new Set<Promise<void>>();
   readonly #rotator: LogRotator;
   readonly #health: HealthMonitor;
 
@@ -244,6 +248,8 @@ export class ContainerService {
    * there is none, e.g. after a reboot), and cleaned up.
    */
   async reconcile(): Promise<void> {
+    await this.#sweepRuntimeState();
+    for (const dir of await this.#o.store.trash()) this.#background(`removing the files of a removed container (${dir})`, () => removeContainerDir(dir));
     for (const c of this.#o.store.list()) {
       if (c.State.Status === 'removing') {
         await this.#finishRemove(c);
@@ -457,6 +463,7 @@ export class ContainerService {
         await rm(paths.exitFile, { force: true });
         await rm(paths.attachSocket, { force: true });
         // State left by an earlier run that was never deleted (a crash): only then exec the runtime.
+        await this.#runtimeDeletes.get(c.ID);
         if (existsSync(join(conmon.runtime.root, c.ID))) {
           await conmon.runtime.delete(c.ID, { force: true }).catch((err: unknown) => {
             if (!isNotFound(err)) throw err;
@@ -543,11 +550,11 @@ export class ContainerService {
       this.#health.stop(id);
       if (c.State.Health !== undefined) c.State.Health = { ...c.State.Health, Status: 'unhealthy' };
       // The container's processes are gone: its runtime state, rootfs mount and network are independent.
+      this.#deleteRuntimeState(c.Runtime, id);
+      // An AutoRemove container's rootfs is unmounted with the rest of its files, after its removal.
+      const removing = c.HostConfig.AutoRemove === true && !policyWantsRestart(c, code);
       await Promise.all([
-        this.#conmon(c.Runtime).runtime.delete(id, { force: true }).catch((err: unknown) => {
-          if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
-        }),
-        unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) })),
+        removing ? undefined : unmountRootfs(rootfsPaths(this.#o.store.dir(id))).catch((err: unknown) => this.#o.logger.warn('unmount after exit', { id, err: messageOf(err) })),
         this.#o.network?.tearDown(c).catch((err: unknown) => this.#o.logger.warn('network teardown after exit', { id, err: messageOf(err) })),
       ]);
       await this.#o.mounts?.release(c);
@@ -566,6 +573,56 @@ export class ContainerService {
         if (!isNotFound(err)) this.#o.logger.warn('auto-remove failed', { id, err: messageOf(err) });
       });
     }
+  }
+
+  /**
+   * `<runtime> delete` of an exited container (its state directory and cgroups), in the
+   * background: the exit, the removal of an AutoRemove container and `docker wait` do not wait
+   * for the ≈ 12 ms of runc's exec. A start of the same container waits for it; shutdown waits
+   * for all; state left by a crash in between is swept at the next start-up (reconcile).
+   */
+  #deleteRuntimeState(runtime: string, id: string): void {
+    const rt = this.#o.runtimes.get(runtime)?.runtime;
+    if (rt === undefined) return;
+    const p = (this.#runtimeDeletes.get(id) ?? Promise.resolve())
+      .then(() => rt.delete(id, { force: true }))
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) this.#o.logger.warn('runtime delete after exit', { id, err: messageOf(err) });
+      })
+      .finally(() => {
+        if (this.#runtimeDeletes.get(id) === p) this.#runtimeDeletes.delete(id);
+      });
+    this.#runtimeDeletes.set(id, p);
+  }
+
+  /** Runtime state of containers the store does not know (a crash between removal and delete). */
+  async #sweepRuntimeState(): Promise<void> {
+    for (const [name, conmon] of this.#o.runtimes) {
+      let ids: string[];
+      try {
+        ids = await readdir(conmon.runtime.root);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) continue;
+        throw err;
+      }
+      for (const id of ids) {
+        if (/^[0-9a-f]{64}$/.test(id) && this.#o.store.find(id) === undefined) this.#deleteRuntimeState(name, id);
+      }
+    }
+  }
+
+  /** Runs `work` after the current answer; failures are logged; close() waits for it. */
+  #background(what: string, work: () => Promise<void>): void {
+    const p = work()
+      .catch((err: unknown) => this.#o.logger.warn(what, { err: messageOf(err) }))
+      .finally(() => this.#cleanups.delete(p));
+    this.#cleanups.add(p);
+  }
+
+  /** Waits for the background work (runtime deletes, removed files) and stops watching logs: the daemon is stopping. */
+  async close(): Promise<void> {
+    this.#rotator.close();
+    await Promise.allSettled([...this.#runtimeDeletes.values(), ...this.#cleanups]);
   }
 
   #nextExit(id: string): Promise<number> {
@@ -823,8 +880,8 @@ export class ContainerService {
   async #finishRemove(c: ContainerRecord, volumes = false): Promise<void> {
     const paths = this.#paths(c.ID);
     const rt = this.#o.runtimes.get(c.Runtime)?.runtime;
-    // Usually the exit handler deleted the runtime's state already; exec'ing it again costs ~15 ms.
-    if (rt !== undefined && existsSync(join(rt.root, c.ID))) {
+    // Usually the exit handler deleted (or is deleting) the runtime's state already; exec'ing it again costs ~15 ms.
+    if (rt !== undefined && !this.#runtimeDeletes.has(c.ID) && existsSync(join(rt.root, c.ID))) {
       await rt.delete(c.ID, { force: true }).catch((err: unknown) => {
         if (!isNotFound(err)) this.#o.logger.warn('runtime delete at removal', { id: c.ID, err: messageOf(err) });
       });
@@ -832,11 +889,14 @@ export class ContainerService {
     this.#cancelRestart(c.ID);
     this.#health.stop(c.ID);
     this.#backoff.delete(c.ID);
-    await unmountRootfs(rootfsPaths(this.#o.store.dir(c.ID)));
     await this.#o.network?.removed(c);
-    await rm(paths.bundle, { recursive: true, force: true });
-    await rm(paths.exitFile, { force: true });
-    await this.#o.store.delete(c);
+    // The record goes with one rename; unmounting and deleting the files follow in the background.
+    const trash = await this.#o.store.delete(c);
+    this.#background(`removing the files of container ${c.ID}`, async () => {
+      if (trash !== undefined) await removeContainerDir(trash);
+      await rm(paths.bundle, { recursive: true, force: true });
+      await rm(paths.exitFile, { force: true });
+    });
     await this.#o.mounts?.removed(c, { volumes });
     this.#emit(c, 'destroy');
     this.#stats.forget(c.ID);
@@ -1328,3 +1388,9 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined>
 }
 
 export { ZERO_TIME };
+
+/** A removed container's directory: its rootfs unmounted first, so the deletion cannot reach through the mount. */
+async function removeContainerDir(dir: string): Promise<void> {
+  await unmountRootfs(rootfsPaths(dir));
+  await rm(dir, { recursive: true, force: true });
+}

@@ -305,6 +305,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
     async close() {
       // Stores write through; nothing is buffered that needs flushing.
       registries.close();
+      await containerService.close();
     },
   };
 }

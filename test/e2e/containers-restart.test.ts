@@ -6,6 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rename } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { startEstibad } from '../helpers/estibad.js';
 
@@ -13,6 +17,7 @@ import { startEstibad } from '../helpers/estibad.js';
 const s = useBusyboxDaemon('estiba-e2e-restart-');
 const { docker, ok } = s;
 
+const execFileP = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('kill -9 estibad with 5 running containers: the running ones survive with contiguous logs, the exited restart=always one is restarted', async () => {
@@ -58,4 +63,26 @@ test('kill -9 estibad with 5 running containers: the running ones survive with c
   assert.ok(Number(count) >= 1, `RestartCount ≥ 1: ${state}`);
   assert.equal(status, 'running', state);
   assert.notEqual(startedAt, alwaysStarted, 'a new start');
+});
+
+test('a crash between a removal and its clean-up: the files, the rootfs mount and the runtime state left behind are swept at the next start', async () => {
+  const id = (await ok('run', '-d', '--name', 'gone', 'busybox', 'sleep', '1000')).trim();
+  const runtimeState = `${s.d.execRoot}/runtime-runc/${id}`;
+  const trash = `${s.d.dataRoot}/containers/.removed-${id}`;
+  const mounted = async (): Promise<boolean> => (await readFile('/proc/self/mountinfo', 'utf8')).includes(`${trash}/rootfs/merged `);
+  await s.d.kill9();
+  // The state right after a removal's rename (ContainerStore.delete) and before its background
+  // clean-up: the process gone, its runtime state and rootfs mount still there, the record moved out.
+  await execFileP('runc', ['--root', `${s.d.execRoot}/runtime-runc`, 'kill', id, 'KILL']);
+  for (let i = 0; i < 50 && !(await execFileP('runc', ['--root', `${s.d.execRoot}/runtime-runc`, 'state', id])).stdout.includes('"stopped"'); i++) await sleep(100);
+  await rename(`${s.d.dataRoot}/containers/${id}`, trash);
+  assert.ok(existsSync(runtimeState), 'runtime state left behind');
+  assert.ok(await mounted(), 'rootfs still mounted (at its moved path)');
+
+  s.d = await startEstibad({ dataRoot: s.d.dataRoot, execRoot: s.d.execRoot });
+  for (let i = 0; i < 50 && (existsSync(trash) || existsSync(runtimeState)); i++) await sleep(100);
+  assert.ok(!existsSync(trash), 'the removed container directory is gone');
+  assert.ok(!existsSync(runtimeState), 'its runtime state is gone');
+  assert.ok(!(await mounted()), 'its rootfs is unmounted');
+  assert.doesNotMatch(await ok('ps', '-a', '--format', '{{.Names}}'), /^gone$/m);
 });
