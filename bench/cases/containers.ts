@@ -52,18 +52,23 @@ interface LogWorkload { suffix: string; what: string; writer: string[] }
 const NO_NEWLINES: LogWorkload = { suffix: '', what: '200 MiB to stdout (no newlines)', writer: WRITE_200MB };
 const LINES: LogWorkload = { suffix: '-lines', what: '200 MiB of 80-byte lines to stdout', writer: WRITE_200MB_LINES };
 
-/** A container writing 200 MB to stdout, from `docker run -d` until `docker wait` returns. */
-function stdoutCase(w: LogWorkload): Benchmark {
+/**
+ * A container writing 200 MB to stdout, from `docker run -d` until `docker wait` returns. With
+ * `logDriver: 'none'` (the `:no-log` variants) nothing is stored: the floor of each engine's
+ * stdout path (the writer itself and the monitor reading its pipe).
+ */
+function stdoutCase(w: LogWorkload, o: { logDriver?: 'none' } = {}): Benchmark {
+  const logOpts = o.logDriver === 'none' ? ['--log-driver', 'none', ...LOG_OPTS.slice(2)] : LOG_OPTS;
   return {
-    name: `stdout-200mb${w.suffix}`,
-    description: `\`docker run -d\` of a container writing ${w.what}, then \`docker wait\`: wall time until it exited (the log written)`,
+    name: `stdout-200mb${w.suffix}${o.logDriver === 'none' ? ':no-log' : ''}`,
+    description: `\`docker run -d\` of a container writing ${w.what}${o.logDriver === 'none' ? ' with `--log-driver none`' : ''}, then \`docker wait\`: wall time until it exited${o.logDriver === 'none' ? '' : ' (the log written)'}`,
     runs: 3,
     settle: true,
     setup: withBusybox,
     async run(side, ctx) {
       const t = targetOf(ctx, side);
       const t0 = performance.now();
-      const id = (await t.docker(['run', '-d', ...LOG_OPTS, 'busybox', ...w.writer])).stdout.trim();
+      const id = (await t.docker(['run', '-d', ...logOpts, 'busybox', ...w.writer])).stdout.trim();
       const code = (await t.docker(['wait', id])).stdout.trim();
       const seconds = (performance.now() - t0) / 1000;
       if (code !== '0') throw new Error(`the writer exited ${code}`);
@@ -102,6 +107,7 @@ export const stdout200mb = stdoutCase(NO_NEWLINES);
 export const logs200mb = logsCase(NO_NEWLINES);
 export const stdout200mbLines = stdoutCase(LINES);
 export const logs200mbLines = logsCase(LINES);
+export const stdout200mbLinesNoLog = stdoutCase(LINES, { logDriver: 'none' });
 
 /** The per-container monitors of these containers: conmon (`-c <id>`) or containerd-shim (`-id <id>`). */
 async function monitorPids(ids: ReadonlySet<string>): Promise<number[]> {
