@@ -5,13 +5,11 @@
  * with many layers stays under the kernel's one-page limit for mount options (Docker's overlay2
  * uses short symlinks for the same reason).
  */
-import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { System } from '../errdefs/index.js';
+import { execCommand } from '../util/exec.js';
 
-const execFileP = promisify(execFile);
 
 export interface RootfsPaths {
   /** `<container dir>/rootfs`: upper, work and merged live here. */
@@ -48,7 +46,7 @@ export async function mountRootfs(p: RootfsPaths, lowers: readonly string[]): Pr
   const lowerdir = sameBase ? list.map((l) => relative(base, l)).join(':') : list.join(':');
   const opts = `lowerdir=${lowerdir},upperdir=${p.upper},workdir=${p.work}`;
   try {
-    await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', opts, p.merged], { cwd: sameBase ? base : '/' });
+    await execCommand('mount', ['-t', 'overlay', 'overlay', '-o', opts, p.merged], { cwd: sameBase ? base : '/' });
   } catch (err) {
     throw new System(`mount overlay on ${p.merged}: ${(err as { stderr?: string }).stderr?.trim() ?? String(err)}`, { cause: err });
   }
@@ -58,12 +56,12 @@ export async function mountRootfs(p: RootfsPaths, lowers: readonly string[]): Pr
 export async function unmountRootfs(p: RootfsPaths): Promise<void> {
   if (!(await isMounted(p.merged))) return;
   try {
-    await execFileP('umount', [p.merged]);
+    await execCommand('umount', [p.merged]);
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
     if (/not mounted/.test(stderr)) return;
     // Busy (a process still holds it, e.g. a runtime not yet reaped): detach it lazily.
-    await execFileP('umount', ['-l', p.merged]).catch((e: unknown) => {
+    await execCommand('umount', ['-l', p.merged]).catch((e: unknown) => {
       throw new System(`umount ${p.merged}: ${stderr.trim() || String(e)}`, { cause: e });
     });
   }

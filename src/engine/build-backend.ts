@@ -5,11 +5,9 @@
  *
  * @module
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { pack as tarPack } from 'tar-stream';
 import type { BuildBackend, RegistryAuths } from '../build/builder.js';
 import { fullName, parseNormalizedReference } from '../oci/reference.js';
@@ -21,8 +19,8 @@ import type { Logger } from '../util/logger.js';
 import type { ContainerService } from './containers.js';
 import { resolveUser } from './container-spec.js';
 import { packLayer, upperChanges } from './rootfs-changes.js';
+import { execCommand } from '../util/exec.js';
 
-const execFileP = promisify(execFile);
 
 export interface BuildBackendOptions {
   images: ImageService;
@@ -42,7 +40,7 @@ export async function sweepImageRoots(tmpDir: string): Promise<void> {
   const prefix = `${tmpDir}/`;
   for (const line of info.split('\n')) {
     const target = line.split(' ')[4]?.replace(/\\040/g, ' ');
-    if (target?.startsWith(prefix)) await execFileP('umount', ['-l', target]);
+    if (target?.startsWith(prefix)) await execCommand('umount', ['-l', target]);
   }
   await rm(tmpDir, { recursive: true, force: true });
 }
@@ -185,7 +183,7 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
       // deep image stays under the kernel's one-page limit for mount options.
       const base = dirname(dirname(dirs[0]!));
       try {
-        await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${dirs.map((d) => relative(base, d)).join(':')}`, mnt], { cwd: base });
+        await execCommand('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${dirs.map((d) => relative(base, d)).join(':')}`, mnt], { cwd: base });
       } catch (err) {
         await rm(mnt, { recursive: true, force: true });
         throw new System(`mount image root: ${(err as { stderr?: string }).stderr?.trim() ?? messageOf(err)}`, { cause: err });
@@ -193,7 +191,7 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
       try {
         return await fn(mnt);
       } finally {
-        await execFileP('umount', [mnt]).catch(() => execFileP('umount', ['-l', mnt]));
+        await execCommand('umount', [mnt]).catch(() => execCommand('umount', ['-l', mnt]));
         await rm(mnt, { recursive: true, force: true });
       }
     },

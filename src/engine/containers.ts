@@ -15,11 +15,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, HostConfig,
@@ -53,8 +51,8 @@ import { LogRotator } from './log-rotator.js';
 import { pumpSession } from './stdio-pump.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
 import { emptyStats, StatsCollector, type StatsResponse } from './stats.js';
+import { execCommand } from '../util/exec.js';
 
-const execFileP = promisify(execFile);
 
 /** The hooks of NetworkService (engine/networks.ts) the container lifecycle calls. */
 export type ContainerNetworking = Pick<NetworkService, 'attachmentsFor' | 'created' | 'setUp' | 'tearDown' | 'removed' | 'settings' | 'summary' | 'onNetwork'>;
@@ -753,7 +751,7 @@ export class ContainerService {
     const args = psArgs.trim() === '' ? [] : psArgs.trim().split(/\s+/);
     let out: string;
     try {
-      out = (await execFileP('ps', args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
+      out = (await execCommand('ps', args)).stdout;
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? messageOf(err);
       throw new System(`ps: exit status ${(err as { code?: number }).code ?? 1}: ${stderr.trim()}`, { cause: err });

@@ -14,11 +14,9 @@
  * References: a volume is in use while a container record has a mount point on it, or while a
  * create that made it for a container is still under way (pending).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, type Stats } from 'node:fs';
 import { chmod, chown, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { HostConfig, MountPoint } from '../api/containers.js';
 import type { MountSpec, Volume, VolumeCreateOptions } from '../api/volumes.js';
 import type { ContainerRecord } from '../container/container.js';
@@ -33,8 +31,8 @@ import type { Logger } from '../util/logger.js';
 import { validateVolumeName } from '../volume/local.js';
 import { cleanPath, parseBind, parseMountSpec, parseVolumesFrom } from './mount-parse.js';
 import { resolveInRoot } from './rootfs-archive.js';
+import { execCommand } from '../util/exec.js';
 
-const execFileP = promisify(execFile);
 
 /** What mounts need from the volume service. */
 export interface MountVolumes {
@@ -353,14 +351,14 @@ export class ContainerMounts {
             await writeFile(target, '', { flag: 'a' });
           }
         }
-        await execFileP('mount', ['--bind', source, target]);
+        await execCommand('mount', ['--bind', source, target]);
         done.push(target);
-        if (!m.RW) await execFileP('mount', ['-o', 'remount,bind,ro', target]);
+        if (!m.RW) await execCommand('mount', ['-o', 'remount,bind,ro', target]);
       }
       return await fn();
     } finally {
       for (const t of done.reverse()) {
-        await execFileP('umount', [t]).catch(() => execFileP('umount', ['-l', t])).catch((err: unknown) => this.#o.logger.warn('unmounting a volume after copy', { target: t, err: messageOf(err) }));
+        await execCommand('umount', [t]).catch(() => execCommand('umount', ['-l', t])).catch((err: unknown) => this.#o.logger.warn('unmounting a volume after copy', { target: t, err: messageOf(err) }));
       }
       for (const n of held) await this.#o.volumes.unmount(n);
     }
@@ -403,7 +401,7 @@ export async function copyUp(rootfs: string, dest: string, volumePath: string, o
   if ((await readdir(volumePath)).length > 0) return;
   if ((await readdir(src)).length > 0) {
     try {
-      await execFileP('cp', ['-a', `${src}/.`, volumePath]);
+      await execCommand('cp', ['-a', `${src}/.`, volumePath]);
     } catch (err) {
       throw new Error(`copying the image's ${dest} into its volume: ${((err as { stderr?: string }).stderr ?? messageOf(err)).trim()}`, { cause: err });
     }

@@ -3,11 +3,9 @@
  * a new network's subnet must overlap none of them, so that it never shadows the LAN, docker0,
  * podman's bridges or another engine's networks.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { tryParseCidr, type Cidr } from './cidr.js';
+import { execCommand } from '../util/exec.js';
 
-const execFileP = promisify(execFile);
 
 interface IpRoute {
   dst?: string;
@@ -18,8 +16,8 @@ interface IpAddr {
 
 export async function hostPrefixes(): Promise<Cidr[]> {
   const [routes, addrs] = await Promise.all([
-    execFileP('ip', ['-4', '-j', 'route', 'show', 'table', 'all']),
-    execFileP('ip', ['-4', '-j', 'addr', 'show']),
+    execCommand('ip', ['-4', '-j', 'route', 'show', 'table', 'all']),
+    execCommand('ip', ['-4', '-j', 'addr', 'show']),
   ]);
   const out: Cidr[] = [];
   for (const r of JSON.parse(routes.stdout || '[]') as IpRoute[]) {

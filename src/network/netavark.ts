@@ -7,9 +7,9 @@
  *
  * Calls are serialised: netavark edits shared firewall chains and aardvark's config files.
  */
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { System } from '../errdefs/index.js';
+import { execCommand, type ExecError } from '../util/exec.js';
 import { KeyedMutex } from '../util/mutex.js';
 import type { NetworkRecord, PortMapping } from './types.js';
 
@@ -105,29 +105,20 @@ export class Netavark {
       // netavark fails half-way (bridge made, aardvark not) when its config dir is missing.
       await mkdir(this.#o.configDir, { recursive: true });
       const args = ['--config', this.#o.configDir, '--rootless', 'false', '--aardvark-binary', this.#o.aardvarkBinary, verb, r.netns];
-      return new Promise<string>((resolve, reject) => {
-        // aardvark-dns, which netavark forks, detaches onto /dev/null: the pipes close with netavark.
-        const child = spawn(this.#o.binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', (err) => reject(new System(`netavark ${verb}: ${err.message}`, { cause: err })));
-        child.on('close', (code) => {
-          if (code === 0) {
-            resolve(stdout);
-            return;
-          }
-          let msg = stderr.split('\n').filter((l) => l !== '' && !l.includes('failed to connect to syslog')).join('; ');
-          try {
-            msg = (JSON.parse(stdout) as { error?: string }).error ?? msg;
-          } catch (err) {
-            void err; // netavark prints its error as JSON on stdout; anything else is shown raw.
-          }
-          reject(new System(`netavark ${verb}: ${msg || `exit status ${code}`}`));
-        });
-        child.stdin.end(JSON.stringify(networkOptions(r)));
-      });
+      // aardvark-dns, which netavark forks, detaches onto /dev/null: the pipes close with netavark.
+      try {
+        return (await execCommand(this.#o.binary, args, { input: JSON.stringify(networkOptions(r)) })).stdout;
+      } catch (e) {
+        const err = e as ExecError;
+        if (typeof err.code !== 'number') throw new System(`netavark ${verb}: ${err.message}`, { cause: err });
+        let msg = err.stderr.split('\n').filter((l) => l !== '' && !l.includes('failed to connect to syslog')).join('; ');
+        try {
+          msg = (JSON.parse(err.stdout) as { error?: string }).error ?? msg;
+        } catch (parseErr) {
+          void parseErr; // netavark prints its error as JSON on stdout; anything else is shown raw.
+        }
+        throw new System(`netavark ${verb}: ${msg || `exit status ${err.code}`}`, { cause: err });
+      }
     });
   }
 }

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { System } from '../errdefs/index.js';
+import { execCommand } from '../util/exec.js';
 
-const execFileP = promisify(execFile);
 
 export type CgroupMode = 'v1' | 'hybrid' | 'v2';
 
@@ -40,7 +38,7 @@ export async function ensureHugetlbV1(cgroupRoot = '/sys/fs/cgroup'): Promise<vo
   const target = `${cgroupRoot}/hugetlb`;
   await mkdir(target, { recursive: true });
   try {
-    await execFileP('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', target]);
+    await execCommand('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', target]);
   } catch (err) {
     throw new System(`mount hugetlb cgroup v1 at ${target}: ${(err as { stderr?: string }).stderr ?? String(err)}`, { cause: err });
   }

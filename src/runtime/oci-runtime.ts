@@ -15,10 +15,9 @@
  *
  * @module
  */
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { Conflict, NotFound, System } from '../errdefs/index.js';
+import { execCommand, lookPath, type ExecError } from '../util/exec.js';
 
 /** `runc state` / `crun state` output. */
 export interface RuntimeState {
@@ -147,41 +146,23 @@ export class CliRuntime implements OciRuntime {
     await this.#run(id, 'update', ['update', '--resources', '-', id], JSON.stringify(resources));
   }
 
-  #run(id: string, op: string, args: string[], stdin?: string): Promise<string> {
+  async #run(id: string, op: string, args: string[], stdin?: string): Promise<string> {
     const argv = [...this.globalArgs(), ...args];
-    return new Promise((resolve, reject) => {
-      const child = execFile(this.path, argv, { timeout: this.#timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err === null) {
-          resolve(stdout);
-          return;
-        }
-        const detail = (stderr.trim() || err.message).split('\n').filter((l) => l.trim() !== '').slice(-3).join('; ');
-        const message = `${this.name} ${op}${id !== '' ? ` ${id}` : ''}: ${detail}`;
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new NotFound(`OCI runtime ${this.path} not found`, { cause: err }));
-        else if (op !== 'create' && NOT_FOUND.test(detail)) reject(new NotFound(message, { cause: err }));
-        else if (WRONG_STATE.test(detail)) reject(new Conflict(message, { cause: err }));
-        else reject(new System(message, { cause: err }));
-      });
-      if (stdin !== undefined) child.stdin?.end(stdin);
-    });
+    try {
+      return (await execCommand(this.path, argv, { timeoutMs: this.#timeoutMs, ...(stdin !== undefined ? { input: stdin } : {}) })).stdout;
+    } catch (e) {
+      const err = e as ExecError;
+      const detail = (err.stderr?.trim() || err.message).split('\n').filter((l) => l.trim() !== '').slice(-3).join('; ');
+      const message = `${this.name} ${op}${id !== '' ? ` ${id}` : ''}: ${detail}`;
+      if (err.code === 'ENOENT') throw new NotFound(`OCI runtime ${this.path} not found`, { cause: err });
+      if (op !== 'create' && NOT_FOUND.test(detail)) throw new NotFound(message, { cause: err });
+      if (WRONG_STATE.test(detail)) throw new Conflict(message, { cause: err });
+      throw new System(message, { cause: err });
+    }
   }
 }
 
-/** An absolute path for `bin`: itself if absolute, else the first executable match in PATH (or `bin` unchanged). */
-export function lookPath(bin: string, pathEnv = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'): string {
-  if (isAbsolute(bin) || bin.includes('/')) return bin;
-  for (const dir of pathEnv.split(':')) {
-    const candidate = join(dir, bin);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch (err) {
-      // Not in this directory; try the next.
-      void err;
-    }
-  }
-  return bin;
-}
+export { lookPath };
 
 function parseJson<T>(text: string, what: string): T {
   try {

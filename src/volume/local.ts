@@ -14,16 +14,14 @@
  * Concurrency: callers (VolumeService) serialise operations on one name; mount counts are kept
  * here, in memory, and rebuilt by the service from running containers after a restart.
  */
-import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { InvalidParameter, System, isErrno, messageOf } from '../errdefs/index.js';
 import { TEMP_PREFIX, syncDir, tempPathFor, writeJsonAtomic } from '../util/atomic-file.js';
 import type { Logger } from '../util/logger.js';
 import { isMountPoint } from '../util/mountinfo.js';
+import { execCommand } from '../util/exec.js';
 
-const execFileP = promisify(execFile);
 
 /** The label Docker puts on volumes created without a name. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -176,7 +174,7 @@ export class LocalDriver {
       const o = v.Options ?? {};
       const args = ['-t', o.type || 'none', ...(o.o ? ['-o', o.o] : []), o.device ?? '', data];
       try {
-        await execFileP('mount', args);
+        await execCommand('mount', args);
       } catch (err) {
         const why = ((err as { stderr?: string }).stderr ?? messageOf(err)).trim().replace(/password=[^,\s]*/g, 'password=********');
         throw new System(`error while mounting volume '${data}': failed to mount local volume: ${why}`, { cause: err });
@@ -208,7 +206,7 @@ export class LocalDriver {
   async #umount(path: string): Promise<void> {
     if (!(await isMountPoint(path))) return;
     try {
-      await execFileP('umount', [path]);
+      await execCommand('umount', [path]);
     } catch (err) {
       throw new System(`umount ${path}: ${((err as { stderr?: string }).stderr ?? messageOf(err)).trim()}`, { cause: err });
     }
