@@ -449,17 +449,22 @@ export class ContainerService {
       const abortAttach = new AbortController();
       let bpf: ReturnType<SeccompBpfCache['prepare']>;
       try {
-        const mounts = await this.#o.mounts?.setup(c, rp.merged);
+        // Independent file work, at once: the volumes, /etc files, the profile and the bundle directory.
+        const [mounts, etcMounts, seccomp] = await Promise.all([
+          this.#o.mounts?.setup(c, rp.merged),
+          writeEtcFiles(dir, c, net),
+          this.#o.seccompProfile(),
+          mkdir(paths.bundle, { recursive: true, mode: 0o700 }),
+          rm(paths.exitFile, { force: true }),
+          rm(paths.attachSocket, { force: true }),
+        ]);
         const spec = await buildSpec({
-          container: c, rootfs: rp.merged, etcMounts: await writeEtcFiles(dir, c, net), seccomp: await this.#o.seccompProfile(),
+          container: c, rootfs: rp.merged, etcMounts, seccomp,
           ...(mounts !== undefined ? { mounts } : {}),
           ...(net !== undefined ? { netns: net.namespace } : {}),
         });
         bpf = this.#bpf.prepare(spec, conmon.runtime);
-        await mkdir(paths.bundle, { recursive: true, mode: 0o700 });
         await writeFile(join(paths.bundle, 'config.json'), JSON.stringify(spec));
-        await rm(paths.exitFile, { force: true });
-        await rm(paths.attachSocket, { force: true });
         // State left by an earlier run that was never deleted (a crash): only then exec the runtime.
         await this.#runtimeDeletes.get(c.ID);
         if (existsSync(join(conmon.runtime.root, c.ID))) {
