@@ -212,3 +212,31 @@ for (const [name, make] of [['runc', runc], ['crun', crun]] as const) {
   });
 }
 
+
+test('wait: an exit wakes the waiter of that container at once; the others sharing the exit directory stay waiting', async (t) => {
+  const { mkdtemp, rename, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'estiba-exits-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const conmon = new Conmon({ runtime: runc({ execRoot: dir }) });
+  const paths = (id: string) => ({ exitDir: dir, exitFile: join(dir, id), conmonPidFile: join(dir, `${id}.pid`) });
+  // As conmon writes them: complete when they appear.
+  const writeExit = async (id: string, code: string) => {
+    await writeFile(join(dir, `.${id}.tmp`), code);
+    await rename(join(dir, `.${id}.tmp`), join(dir, id));
+  };
+  // A long poll: only the inotify wake-up can end these waits quickly.
+  const a = conmon.wait(paths('a'), { pollMs: 60_000 });
+  const b = conmon.wait(paths('b'), { pollMs: 60_000 });
+  let bDone = false;
+  void b.then(() => (bDone = true));
+  await sleep(50);
+  const t0 = performance.now();
+  await writeExit('a', '7');
+  assert.equal(await a, 7);
+  assert.ok(performance.now() - t0 < 2000);
+  await sleep(50);
+  assert.equal(bDone, false);
+  await writeExit('b', '0');
+  assert.equal(await b, 0);
+});

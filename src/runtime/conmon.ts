@@ -21,7 +21,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { constants as fsConstants, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { Cancelled, Deadline, InvalidParameter, NotFound, System, isErrno } from '../errdefs/index.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -426,7 +426,7 @@ export class Conmon {
    */
   async wait(paths: Pick<ConmonPaths, 'exitFile' | 'exitDir' | 'conmonPidFile'>, opts: { signal?: AbortSignal; pollMs?: number } = {}): Promise<number> {
     const pollMs = opts.pollMs ?? 500;
-    let watcher: FSWatcher | undefined;
+    let unsubscribe: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     // An inotify event may arrive while we are reading files below: remember it, so the next
     // sleep is skipped instead of waiting out the poll interval.
@@ -437,8 +437,7 @@ export class Conmon {
       wake();
     };
     try {
-      watcher = watch(paths.exitDir, onChange);
-      watcher.on('error', onChange);
+      unsubscribe = watchExitFile(paths.exitDir, basename(paths.exitFile), onChange);
       for (;;) {
         opts.signal?.throwIfAborted();
         changed = false;
@@ -462,7 +461,7 @@ export class Conmon {
       }
     } finally {
       clearTimeout(timer);
-      watcher?.close();
+      unsubscribe?.();
     }
   }
 
@@ -649,4 +648,47 @@ export function decodeK8sLog(text: string): { stdout: string; stderr: string } {
     out[e.stream] += e.partial ? e.text : `${e.text}\n`;
   }
   return out;
+}
+
+/**
+ * One inotify watch per exit directory, shared by everything waiting on it: conmon names each
+ * exit file after its container, so an exit wakes its own waiter instead of every running
+ * container's (with 50 running, each exit used to cost 50 wake-ups and their file reads). An
+ * event without a name (overflow) or a watch error wakes all; the poll in wait() covers the rest.
+ */
+const exitDirs = new Map<string, { watcher: FSWatcher; waiters: Map<string, Set<() => void>> }>();
+
+function watchExitFile(dir: string, name: string, wake: () => void): () => void {
+  let d = exitDirs.get(dir);
+  if (d === undefined) {
+    const waiters = new Map<string, Set<() => void>>();
+    const wakeAll = (): void => {
+      for (const set of waiters.values()) for (const w of set) w();
+    };
+    const watcher = watch(dir, (_event, file) => {
+      if (file === null) wakeAll();
+      else for (const w of waiters.get(file) ?? []) w();
+    });
+    d = { watcher, waiters };
+    const self = d;
+    watcher.on('error', () => {
+      // A broken watch (the directory removed): later waiters get a new one; these poll.
+      if (exitDirs.get(dir) === self) exitDirs.delete(dir);
+      watcher.close();
+      wakeAll();
+    });
+    exitDirs.set(dir, d);
+  }
+  const entry = d;
+  let set = entry.waiters.get(name);
+  if (set === undefined) entry.waiters.set(name, (set = new Set()));
+  set.add(wake);
+  return () => {
+    set.delete(wake);
+    if (set.size === 0) entry.waiters.delete(name);
+    if (entry.waiters.size === 0) {
+      entry.watcher.close();
+      if (exitDirs.get(dir) === entry) exitDirs.delete(dir);
+    }
+  };
 }
