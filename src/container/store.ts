@@ -123,14 +123,16 @@ export class ContainerStore {
     const host = JSON.stringify(HostConfig);
     const configJson = JSON.stringify(config);
     const prev = this.#written.get(c.ID);
-    if (prev?.host !== host) await writeFileAtomic(join(dir, 'hostconfig.json'), host);
-    await writeFileAtomic(join(dir, 'config.v2.json'), JSON.stringify(rest), 0o644, { durable: prev?.config !== configJson });
+    // The two files at once: each is replaced whole (temp + rename), so their order does not matter.
+    await Promise.all([
+      prev?.host !== host ? writeFileAtomic(join(dir, 'hostconfig.json'), host) : undefined,
+      writeFileAtomic(join(dir, 'config.v2.json'), JSON.stringify(rest), 0o644, { durable: prev?.config !== configJson }),
+    ]);
     this.#written.set(c.ID, { host, config: configJson });
     this.#byId.set(c.ID, c);
     this.#names.set(c.Name, c.ID);
   }
 
-  /** Forgets the container and removes its directory (the caller has unmounted its rootfs). */
   /**
    * Forgets the container and moves its directory out of the store with one rename; the caller
    * empties the returned directory (its rootfs may still be mounted: unmount before deleting)
