@@ -41,6 +41,7 @@ import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import { withResources } from '../oci/spec-opts/index.js';
 import { SeccompBpfCache } from '../runtime/seccomp-bpf-cache.js';
 import { conmonPaths, isConmonAlive, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
+import type { OciRuntime } from '../runtime/oci-runtime.js';
 import type { Digest } from '../util/digest.js';
 import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
@@ -1043,17 +1044,23 @@ export class ContainerService {
   // ---- filesystem access, update -------------------------------------------------------
 
   /**
-   * Runs `fn` on the container's rootfs (merged, upper and the lower dirs, top first). A container
-   * that is not running gets its overlay mounted for the call, under its lock, so a start waits.
+   * Runs `fn` on the container's rootfs (merged, upper and the lower dirs, top first), under the
+   * container's lock: a start, stop's exit handling, pause, unpause or removal waits for it. A
+   * container that is not running gets its overlay mounted for the call.
+   *
+   * With `freeze`, a running container's processes are frozen (the runtime's freezer cgroup) for
+   * the call, so that none of them can swap a path component for a symlink between our resolving
+   * a path inside the root and our opening it by its host path (CVE-2018-15664; podman's default).
+   * The freeze is the daemon's own: State stays `running` and no pause/unpause event is emitted;
+   * a container the user paused stays paused. See docs/adr/00XX-cp-freeze.md.
    */
-  async withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>): Promise<T> {
+  async withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>, o: { freeze?: boolean } = {}): Promise<T> {
     const c = this.#o.store.get(ref);
     const rp = rootfsPaths(this.#o.store.dir(c.ID));
     const lowers = [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l));
-    if (isRunning(c)) return fn(c, rp, lowers);
     return this.#lock.run(c.ID, async () => {
       if (c.State.Status === 'removing' || this.#o.store.find(c.ID) !== c) throw new NotFound(`No such container: ${ref}`);
-      if (isRunning(c)) return fn(c, rp, lowers);
+      if (isRunning(c)) return o.freeze === true ? this.#frozen(c, () => fn(c, rp, lowers)) : fn(c, rp, lowers);
       await mountRootfs(rp, lowers);
       try {
         return await fn(c, rp, lowers);
@@ -1061,6 +1068,38 @@ export class ContainerService {
         await unmountRootfs(rp);
       }
     });
+  }
+
+  /** Runs `fn` with a running container frozen (the caller holds its lock); always thaws it after. */
+  async #frozen<T>(c: ContainerRecord, fn: () => Promise<T>): Promise<T> {
+    if (c.State.Status !== 'running') return fn(); // paused by the user: already frozen, and stays so
+    const rt = this.#conmon(c.Runtime).runtime;
+    try {
+      await rt.pause(c.ID);
+    } catch (err) {
+      // Its processes exited after our check (the exit is recorded once we release the lock, so the
+      // rootfs stays mounted): nothing is left that could race with `fn`.
+      if (await this.#runtimeStopped(rt, c.ID)) return fn();
+      // A failed pause may have frozen part of the cgroup: never leave it so.
+      await rt.resume(c.ID).catch(() => undefined);
+      throw new System(`cannot freeze container ${c.ID} for access to its filesystem: ${messageOf(err)}`, { cause: err });
+    }
+    try {
+      return await fn();
+    } finally {
+      await rt.resume(c.ID).catch(async (err: unknown) => {
+        if (await this.#runtimeStopped(rt, c.ID)) return;
+        this.#o.logger.error('thawing a container frozen for a copy failed', { id: c.ID, err: messageOf(err) });
+      });
+    }
+  }
+
+  async #runtimeStopped(rt: OciRuntime, id: string): Promise<boolean> {
+    try {
+      return (await rt.state(id)).status === 'stopped';
+    } catch (err) {
+      return isNotFound(err);
+    }
   }
 
   /**
