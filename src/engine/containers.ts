@@ -41,12 +41,12 @@ import type { DockerSeccompProfile } from '../oci/seccomp-profile.js';
 import { withResources } from '../oci/spec-opts/index.js';
 import { SeccompBpfCache } from '../runtime/seccomp-bpf-cache.js';
 import { conmonPaths, isConmonAlive, type AttachSession, type Conmon, type ConmonPaths } from '../runtime/conmon.js';
-import type { OciRuntime } from '../runtime/oci-runtime.js';
 import type { Digest } from '../util/digest.js';
 import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
+import { runFrozen } from './freeze.js';
 import type { NetworkService } from './networks.js';
 import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
 import type { ContainerMounts } from './mounts.js';
@@ -1070,36 +1070,10 @@ export class ContainerService {
     });
   }
 
-  /** Runs `fn` with a running container frozen (the caller holds its lock); always thaws it after. */
-  async #frozen<T>(c: ContainerRecord, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` with a running container frozen (the caller holds its lock); a paused one stays as it is. */
+  #frozen<T>(c: ContainerRecord, fn: () => Promise<T>): Promise<T> {
     if (c.State.Status !== 'running') return fn(); // paused by the user: already frozen, and stays so
-    const rt = this.#conmon(c.Runtime).runtime;
-    try {
-      await rt.pause(c.ID);
-    } catch (err) {
-      // Its processes exited after our check (the exit is recorded once we release the lock, so the
-      // rootfs stays mounted): nothing is left that could race with `fn`.
-      if (await this.#runtimeStopped(rt, c.ID)) return fn();
-      // A failed pause may have frozen part of the cgroup: never leave it so.
-      await rt.resume(c.ID).catch(() => undefined);
-      throw new System(`cannot freeze container ${c.ID} for access to its filesystem: ${messageOf(err)}`, { cause: err });
-    }
-    try {
-      return await fn();
-    } finally {
-      await rt.resume(c.ID).catch(async (err: unknown) => {
-        if (await this.#runtimeStopped(rt, c.ID)) return;
-        this.#o.logger.error('thawing a container frozen for a copy failed', { id: c.ID, err: messageOf(err) });
-      });
-    }
-  }
-
-  async #runtimeStopped(rt: OciRuntime, id: string): Promise<boolean> {
-    try {
-      return (await rt.state(id)).status === 'stopped';
-    } catch (err) {
-      return isNotFound(err);
-    }
+    return runFrozen({ runtime: this.#conmon(c.Runtime).runtime, id: c.ID, logger: this.#o.logger }, fn);
   }
 
   /**
