@@ -2,24 +2,26 @@
  * A container's filesystem from outside: `docker cp` both ways (archive GET/HEAD/PUT),
  * `docker diff`, `docker export` and `docker commit`. Everything works on running and stopped
  * containers alike: a stopped one gets its overlay mounted for the call (ContainerService's
- * withRootfs). Paths from clients are resolved inside the root (rootfs-archive.ts).
+ * withRootfs). Paths from clients are resolved inside the root (rootfs-archive.ts) and then used
+ * by their host path, so every operation that reads or writes through the merged or upper dir
+ * runs with a running container frozen: none of its processes can swap a resolved directory for
+ * a symlink that leads out of the root meanwhile (docs/adr/00XX-cp-freeze.md).
  */
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { pack as tarPack } from 'tar-stream';
 import type { ContainerRecord } from '../container/container.js';
 import type { RootfsPaths } from '../container/rootfs.js';
-import { InvalidParameter, NotFound } from '../errdefs/index.js';
+import { InvalidParameter, NotFound, isConflict, isNotFound } from '../errdefs/index.js';
 import type { ContainerConfig } from '../oci/image.js';
 import type { Digest } from '../util/digest.js';
 import type { CommitOptions as ImageCommitOptions } from '../image/service.js';
 import { resolveUser } from './container-spec.js';
-import { extractInRoot, lstatOrUndefined, packTree, statInRoot, type PathStat } from './rootfs-archive.js';
+import { extractInRoot, lstatOrUndefined, packTo, packTree, statInRoot, type PathStat } from './rootfs-archive.js';
 import { packLayer, upperChanges } from './rootfs-changes.js';
 
 export interface ContainerFsContainers {
-  withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>): Promise<T>;
+  /** `freeze`: a running container's processes are frozen (not paused in its State) for the call. */
+  withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>, o?: { freeze?: boolean }): Promise<T>;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
 }
@@ -64,7 +66,7 @@ export class ContainerFsService {
    * for the copy); diff, export and commit work on the root filesystem alone, without them.
    */
   #withRootfsAndVolumes<T>(ref: string, fn: (c: ContainerRecord, rp: RootfsPaths) => Promise<T>): Promise<T> {
-    return this.#containers.withRootfs(ref, (c, rp) => this.#withVolumes(c, rp.merged, () => fn(c, rp)));
+    return this.#containers.withRootfs(ref, (c, rp) => this.#withVolumes(c, rp.merged, () => fn(c, rp)), { freeze: true });
   }
 
   /** HEAD archive: the path's stat; NotFound with Docker's words when it is missing. */
@@ -83,11 +85,7 @@ export class ContainerFsService {
   archive(ref: string, path: string, respond: (stat: PathStat) => Writable): Promise<void> {
     return this.#withRootfsAndVolumes(ref, async (c, rp) => {
       const { stat, resolved } = await this.#stat(ref, rp, path);
-      const p = tarPack();
-      const out = pipeline(p, respond(stat));
-      await packTree(p, join(rp.merged, resolved), stat.name === '/' ? '.' : stat.name);
-      p.finalize();
-      await out;
+      await packTo(respond(stat), (p) => packTree(p, join(rp.merged, resolved), stat.name === '/' ? '.' : stat.name));
       this.#emit('archive-path', c, { path });
     });
   }
@@ -112,46 +110,48 @@ export class ContainerFsService {
     });
   }
 
-  /** `docker diff`: Kind 0 changed, 1 added, 2 deleted; null when nothing changed (as Docker). */
+  /**
+   * `docker diff`: Kind 0 changed, 1 added, 2 deleted; null when nothing changed (as Docker).
+   * Frozen: the walk lists directories of the upper dir by host path (a swapped one would list the host's).
+   */
   changes(ref: string): Promise<{ Path: string; Kind: number }[] | null> {
     return this.#containers.withRootfs(ref, async (_c, rp, lowers) => {
       const list = (await upperChanges(rp.upper, lowers)).map((e) => ({ Path: e.path, Kind: e.kind }));
       return list.length > 0 ? list : null;
-    });
+    }, { freeze: true });
   }
 
-  /** `docker export`: the merged root filesystem as a tar. */
+  /** `docker export`: the merged root filesystem as a tar; frozen, as it reads every file by host path. */
   export(ref: string, out: () => Writable): Promise<void> {
     return this.#containers.withRootfs(ref, async (c, rp) => {
-      const p = tarPack();
-      const done = pipeline(p, out());
-      await packTree(p, rp.merged, '');
-      p.finalize();
-      await done;
+      await packTo(out(), (p) => packTree(p, rp.merged, ''));
       this.#emit('export', c, {});
-    });
+    }, { freeze: true });
   }
 
-  /** `docker commit`: the upper dir becomes a new layer on the container's image. */
+  /**
+   * `docker commit`: the upper dir becomes a new layer on the container's image. By default a
+   * running container is paused for it as `docker pause` would (State and events, as moby's
+   * commit does), before its lock is taken for the read; `pause=false` reads it while it runs.
+   */
   async commit(ref: string, o: CommitOptions): Promise<{ Id: Digest }> {
     let paused = false;
-    const id = await this.#containers.withRootfs(ref, async (c, rp, lowers) => {
-      if (o.pause !== false && c.State.Status === 'running') {
-        await this.#containers.pause(c.ID);
-        paused = true;
-      }
+    if (o.pause !== false) {
       try {
+        await this.#containers.pause(ref);
+        paused = true;
+      } catch (err) {
+        if (!isConflict(err)) throw err; // not running, or paused already: read as it is
+      }
+    }
+    let id: Digest;
+    try {
+      id = await this.#containers.withRootfs(ref, async (c, rp, lowers) => {
         const changes = await upperChanges(rp.upper, lowers);
         const config: ContainerConfig = { ...c.Config, ...(o.config ?? {}) };
         const imageId = await this.#images.commit({
           parent: c.Image,
-          layer: async (outStream) => {
-            const p = tarPack();
-            const done = pipeline(p, outStream);
-            await packLayer(p, rp.upper, changes);
-            p.finalize();
-            await done;
-          },
+          layer: (outStream) => packTo(outStream, async (p) => void (await packLayer(p, rp.upper, changes))),
           config,
           containerId: c.ID,
           containerConfig: c.Config,
@@ -164,10 +164,14 @@ export class ContainerFsService {
         });
         this.#emit('commit', c, { comment: o.comment ?? '', imageID: imageId, imageRef: o.repo ? `${o.repo}:${o.tag || 'latest'}` : '' });
         return imageId;
-      } finally {
-        if (paused) await this.#containers.unpause(c.ID);
+      }, { freeze: o.pause !== false }); // a no-op when paused above; covers an unpause meanwhile
+    } finally {
+      if (paused) {
+        await this.#containers.unpause(ref).catch((err: unknown) => {
+          if (!isConflict(err) && !isNotFound(err)) throw err; // unpaused or gone meanwhile
+        });
       }
-    });
+    }
     return { Id: id };
   }
 }

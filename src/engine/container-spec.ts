@@ -106,12 +106,15 @@ export async function writeEtcFiles(dir: string, c: ContainerRecord, etc?: { hos
     }
   }
   await writeFile(join(dir, 'resolv.conf'), resolv);
-  return ['resolv.conf', 'hostname', 'hosts'].map((f) => ({
-    destination: `/etc/${f}`,
-    type: 'bind',
-    source: join(dir, f),
-    options: ['rbind', 'rprivate'],
-  }));
+  return etcFileBinds(dir).map((b) => ({ destination: b.destination, type: 'bind', source: b.source, options: ['rbind', 'rprivate'] }));
+}
+
+/**
+ * The files writeEtcFiles keeps in the container's directory and binds over /etc in the container
+ * (they exist once it has been started); `docker cp` mounts them too (moby NetworkMounts).
+ */
+export function etcFileBinds(dir: string): { source: string; destination: string }[] {
+  return ['resolv.conf', 'hostname', 'hosts'].map((f) => ({ source: join(dir, f), destination: `/etc/${f}` }));
 }
 
 /** HostConfig's resource fields (numbers as the CLI sends them; anything else is ignored). */

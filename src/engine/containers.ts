@@ -44,6 +44,7 @@ import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
+import { runFrozen } from './freeze.js';
 import type { NetworkService } from './networks.js';
 import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
 import type { ContainerMounts } from './mounts.js';
@@ -1106,17 +1107,23 @@ export class ContainerService {
   // ---- filesystem access, update -------------------------------------------------------
 
   /**
-   * Runs `fn` on the container's rootfs (merged, upper and the lower dirs, top first). A container
-   * that is not running gets its overlay mounted for the call, under its lock, so a start waits.
+   * Runs `fn` on the container's rootfs (merged, upper and the lower dirs, top first), under the
+   * container's lock: a start, stop's exit handling, pause, unpause or removal waits for it. A
+   * container that is not running gets its overlay mounted for the call.
+   *
+   * With `freeze`, a running container's processes are frozen (the runtime's freezer cgroup) for
+   * the call, so that none of them can swap a path component for a symlink between our resolving
+   * a path inside the root and our opening it by its host path (CVE-2018-15664; podman's default).
+   * The freeze is the daemon's own: State stays `running` and no pause/unpause event is emitted;
+   * a container the user paused stays paused. See docs/adr/00XX-cp-freeze.md.
    */
-  async withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>): Promise<T> {
+  async withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>, o: { freeze?: boolean } = {}): Promise<T> {
     const c = this.#o.store.get(ref);
     const rp = rootfsPaths(this.#o.store.dir(c.ID));
     const lowers = [...c.Layers].reverse().map((l) => this.#o.images.layerDir(l));
-    if (isRunning(c)) return fn(c, rp, lowers);
     return this.#lock.run(c.ID, async () => {
       if (c.State.Status === 'removing' || this.#o.store.find(c.ID) !== c) throw new NotFound(`No such container: ${ref}`);
-      if (isRunning(c)) return fn(c, rp, lowers);
+      if (isRunning(c)) return o.freeze === true ? this.#frozen(c, () => fn(c, rp, lowers)) : fn(c, rp, lowers);
       await mountRootfs(rp, lowers);
       try {
         return await fn(c, rp, lowers);
@@ -1124,6 +1131,12 @@ export class ContainerService {
         await unmountRootfs(rp);
       }
     });
+  }
+
+  /** Runs `fn` with a running container frozen (the caller holds its lock); a paused one stays as it is. */
+  #frozen<T>(c: ContainerRecord, fn: () => Promise<T>): Promise<T> {
+    if (c.State.Status !== 'running') return fn(); // paused by the user: already frozen, and stays so
+    return runFrozen({ runtime: this.#conmon(c.Runtime).runtime, id: c.ID, logger: this.#o.logger }, fn);
   }
 
   /**

@@ -31,6 +31,7 @@ import { createBuildBackend, sweepImageRoots } from './build-backend.js';
 import type { HostConfig } from '../api/containers.js';
 import type { ContainerConfig } from '../oci/image.js';
 import { ContainerFsService } from './container-fs.js';
+import { etcFileBinds } from './container-spec.js';
 import { ContainerStore } from '../container/store.js';
 import type { LogConfig } from '../api/containers.js';
 import { Conmon } from '../runtime/conmon.js';
@@ -229,7 +230,7 @@ export async function createDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   const containerFs = new ContainerFsService({
     containers: containerService,
-    withVolumes: (c, merged, fn) => mounts.withVolumesMounted(c, merged, fn),
+    withVolumes: (c, merged, fn) => mounts.withVolumesMounted(c, merged, fn, etcFileBinds(containerStore.dir(c.ID))),
     images,
     emit: (action, c, attrs) => events.publish('container', action, c.ID, { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...attrs }),
   });

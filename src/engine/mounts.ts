@@ -323,12 +323,23 @@ export class ContainerMounts {
   /**
    * Runs `fn` with the container's binds and volumes mounted into `merged` on the host, so that
    * `docker cp` reads and writes them as the container sees them (moby daemon.mountVolumes).
+   * `etc` are the daemon's own /etc files of the container (hostname, hosts, resolv.conf): bound
+   * too, unless the container has a mount of its own there; a missing one (never started) is
+   * skipped, and cp sees the root filesystem's file, as with Docker.
+   *
+   * Targets are resolved inside `merged` and mounted by host path: the caller keeps a running
+   * container frozen meanwhile (ContainerService.withRootfs), or a swapped symlink could aim the
+   * mount at a host path.
    */
-  async withVolumesMounted<T>(c: ContainerRecord, merged: string, fn: () => Promise<T>): Promise<T> {
+  async withVolumesMounted<T>(c: ContainerRecord, merged: string, fn: () => Promise<T>, etc: readonly { source: string; destination: string }[] = []): Promise<T> {
     const done: string[] = [];
     const held: string[] = [];
+    const own = Object.values(c.MountPoints ?? {});
+    const etcPoints = etc
+      .filter((e) => !own.some((m) => cleanPath(m.Destination) === e.destination))
+      .map((e): MountPointRecord => ({ Type: 'bind', Source: e.source, Destination: e.destination, RW: c.HostConfig.ReadonlyRootfs !== true, Mode: '', Propagation: '', CopyData: false, Named: false }));
     try {
-      for (const m of byDepth(Object.values(c.MountPoints ?? {}))) {
+      for (const m of byDepth([...own, ...etcPoints])) {
         if (m.Type === 'tmpfs') continue;
         let source = m.Source;
         if (m.Type === 'volume') {

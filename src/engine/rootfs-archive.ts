@@ -7,16 +7,17 @@
  * itself (an absolute target restarts from the root, `..` stops at the root), so no lookup leaves
  * the container root. Extraction resolves each entry's parent the same way and creates the entry
  * itself with O_EXCL|O_NOFOLLOW (or after removing what was there), never through a symlink. A
- * running container can still swap a directory for a symlink between the resolution and the
- * write; Docker closes that race by extracting in a chroot, which Node cannot do in-process.
+ * running container could still swap a directory for a symlink between the resolution and the
+ * use: Docker closes that race by extracting in a chroot, which Node cannot do in-process, so the
+ * callers freeze a running container for the call (ContainerService.withRootfs).
  */
 import { constants, createReadStream, type Stats } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import type { Pack } from 'tar-stream';
-import { InvalidParameter, isErrno } from '../errdefs/index.js';
+import type { Readable, Writable } from 'node:stream';
+import { pack as tarPack, type Pack } from 'tar-stream';
+import { InvalidParameter, System, isErrno } from '../errdefs/index.js';
 import { baseOf, normalizeEntryPath, parentOf } from '../store/layers/entry-path.js';
 import { scanLayer } from '../store/layers/scan.js';
 import { createSpecialFiles } from '../store/layers/special-files.js';
@@ -128,8 +129,29 @@ export async function addEntry(p: Pack, abs: string, name: string, st: Stats, li
     if (first !== undefined) return entry(p, { ...base, type: 'link', linkname: first });
     links.set(key, name);
   }
+  if (st.size === 0) return entry(p, { ...base, type: 'file', size: 0 }, Buffer.alloc(0));
   const out = p.entry({ ...base, type: 'file', size: st.size });
-  await pipeline(createReadStream(abs), out);
+  // A file that grows meanwhile (a volume another container writes to) is cut at the size the
+  // header gives, as GNU tar does; one that shrinks fails the archive (packTo).
+  await pipeline(createReadStream(abs, { end: st.size - 1 }), out);
+}
+
+/**
+ * Packs a tar into `out`, `fill` adding the entries. A failure half-way destroys the tar stream,
+ * so `out` ends with the error and the pipeline's rejection is awaited here, never left unheard.
+ */
+export async function packTo(out: Writable, fill: (p: Pack) => Promise<void>): Promise<void> {
+  const p = tarPack();
+  const done = pipeline(p, out);
+  try {
+    await fill(p);
+    p.finalize();
+  } catch (err) {
+    p.destroy(err instanceof Error ? err : new Error(String(err)));
+    await done.catch(() => undefined);
+    throw err;
+  }
+  await done;
 }
 
 type Header = Parameters<Pack['entry']>[0];
@@ -189,7 +211,11 @@ export async function extractInRoot(o: ExtractOptions): Promise<void> {
                 : `cannot overwrite non-directory "${shown}" with directory "${h.name}"`,
             );
           } else {
-            await rm(abs, { recursive: true, force: true });
+            await rm(abs, { recursive: true, force: true }).catch((err: unknown) => {
+              // A mount point (a volume, or the daemon's /etc/hostname, hosts, resolv.conf): Docker's words.
+              if (isErrno(err, 'EBUSY')) throw new System(`Error processing tar file(exit status 1): unlinkat ${shown}: device or resource busy`, { cause: err });
+              throw err;
+            });
           }
         }
         const mode = h.mode ?? 0o644;

@@ -513,6 +513,31 @@ describe('docker CLI against estibad', () => {
     assert.equal(await ok(['image', 'prune', '-f'], est.host), 'Total reclaimed space: 0B\n');
   });
 
+  test('cp: /etc/hostname of a running and of a stopped container is the one the container sees; writing it fails, like dockerd', async () => {
+    const name = `${REPO}-cp-hostname`;
+    const image = `${REPO}/busybox:latest`;
+    const hosts = { estibad: est.host, dockerd: peer.host };
+    await writeFile(join(work, 'hostname'), 'written by cp\n');
+    try {
+      for (const host of Object.values(hosts)) {
+        await ok(['load', '-i', paths.bb], host);
+        await ok(['run', '-d', '--name', name, '--hostname', 'xyz', image, 'sleep', '1000'], host);
+      }
+      for (const state of ['running', 'stopped']) {
+        if (state === 'stopped') for (const host of Object.values(hosts)) await ok(['stop', '-t', '0', name], host);
+        for (const [who, host] of Object.entries(hosts)) {
+          const out = join(work, `hostname-${who}-${state}`);
+          await ok(['cp', `${name}:/etc/hostname`, out], host);
+          assert.equal(await import('node:fs/promises').then((fs) => fs.readFile(out, 'utf8')), 'xyz\n', `${who}, ${state}`);
+        }
+        // The file is a mount point during the copy: replacing it fails with the same words.
+        await same(['cp', join(work, 'hostname'), `${name}:/etc/hostname`]);
+      }
+    } finally {
+      for (const host of Object.values(hosts)) await docker(['rm', '-f', name], host);
+    }
+  });
+
   test('the store holds no temp files after all this', async () => {
     const temps: string[] = [];
     const walk = async (dir: string): Promise<void> => {
