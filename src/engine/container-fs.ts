@@ -5,7 +5,7 @@
  * withRootfs). Paths from clients are resolved inside the root (rootfs-archive.ts) and then used
  * by their host path, so every operation that reads or writes through the merged or upper dir
  * runs with a running container frozen: none of its processes can swap a resolved directory for
- * a symlink that leads out of the root meanwhile (docs/adr/00XX-cp-freeze.md).
+ * a symlink that leads out of the root meanwhile (docs/adr/0014-cp-freeze.md).
  */
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';

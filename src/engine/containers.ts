@@ -1115,7 +1115,7 @@ export class ContainerService {
    * the call, so that none of them can swap a path component for a symlink between our resolving
    * a path inside the root and our opening it by its host path (CVE-2018-15664; podman's default).
    * The freeze is the daemon's own: State stays `running` and no pause/unpause event is emitted;
-   * a container the user paused stays paused. See docs/adr/00XX-cp-freeze.md.
+   * a container the user paused stays paused. See docs/adr/0014-cp-freeze.md.
    */
   async withRootfs<T>(ref: string, fn: (c: ContainerRecord, rootfs: RootfsPaths, lowers: string[]) => Promise<T>, o: { freeze?: boolean } = {}): Promise<T> {
     const c = this.#o.store.get(ref);

@@ -1,7 +1,7 @@
 /**
  * Freezing a running container's processes for the daemon's own access to its filesystem
  * (`docker cp`, export, diff): the runtime's pause/resume (the freezer cgroup) without the
- * container's State or events changing. See docs/adr/00XX-cp-freeze.md.
+ * container's State or events changing. See docs/adr/0014-cp-freeze.md.
  */
 import { System, isNotFound, messageOf } from '../errdefs/index.js';
 import type { OciRuntime } from '../runtime/oci-runtime.js';
