@@ -44,7 +44,7 @@ import type { Logger } from '../util/logger.js';
 import { KeyedMutex } from '../util/mutex.js';
 import { humanDuration } from '../util/human-duration.js';
 import { buildSpec, resourceOptions, writeEtcFiles } from './container-spec.js';
-import { runFrozen } from './freeze.js';
+import { cgroupFreezer, runFrozen } from './freeze.js';
 import type { NetworkService } from './networks.js';
 import { HealthMonitor, mergeHealthcheck, type ProbeResult } from './health.js';
 import type { ContainerMounts } from './mounts.js';
@@ -1134,9 +1134,10 @@ export class ContainerService {
   }
 
   /** Runs `fn` with a running container frozen (the caller holds its lock); a paused one stays as it is. */
-  #frozen<T>(c: ContainerRecord, fn: () => Promise<T>): Promise<T> {
+  async #frozen<T>(c: ContainerRecord, fn: () => Promise<T>): Promise<T> {
     if (c.State.Status !== 'running') return fn(); // paused by the user: already frozen, and stays so
-    return runFrozen({ runtime: this.#conmon(c.Runtime).runtime, id: c.ID, logger: this.#o.logger }, fn);
+    const runtime = (await cgroupFreezer(c.State.Pid)) ?? this.#conmon(c.Runtime).runtime;
+    return runFrozen({ runtime, id: c.ID, logger: this.#o.logger }, fn);
   }
 
   /**

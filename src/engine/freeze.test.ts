@@ -75,3 +75,35 @@ test('runFrozen: a resume that fails is logged unless the container is gone; the
   assert.equal(await runFrozen({ runtime: gone, id: 'c', logger: quiet }, async () => 'ok'), 'ok');
   assert.deepEqual(quiet.errors, [], 'exited while frozen (SIGKILL): nothing to thaw');
 });
+
+test('cgroupFreezer freezes and thaws a real process through its cgroup, and sees it gone', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { mkdir, readFile, rmdir, writeFile } = await import('node:fs/promises');
+  const { existsSync } = await import('node:fs');
+  const { cgroupFreezer } = await import('./freeze.js');
+  const v1 = existsSync('/sys/fs/cgroup/freezer');
+  const dir = v1 ? `/sys/fs/cgroup/freezer/estiba-freeze-test-${process.pid}` : `/sys/fs/cgroup/estiba-freeze-test-${process.pid}`;
+  await mkdir(dir);
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.after(async () => {
+    child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    await rmdir(dir).catch(() => undefined);
+  });
+  await new Promise((r) => child.once('spawn', r));
+  await writeFile(`${dir}/cgroup.procs`, String(child.pid));
+  const isFrozen = async (): Promise<boolean> =>
+    v1 ? (await readFile(`${dir}/freezer.state`, 'utf8')).trim() === 'FROZEN' : /^frozen 1$/m.test(await readFile(`${dir}/cgroup.events`, 'utf8'));
+
+  const f = await cgroupFreezer(child.pid!);
+  assert.ok(f !== undefined, 'the freezer of the process is found');
+  await f.pause('c1');
+  assert.equal(await isFrozen(), true);
+  await f.resume('c1');
+  assert.equal(await isFrozen(), false);
+  assert.equal((await f.state('c1')).status, 'running');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  assert.equal((await f.state('c1')).status, 'stopped');
+  assert.equal(await cgroupFreezer(0), undefined);
+});

@@ -118,7 +118,7 @@ export async function systemCpuUsage(): Promise<number> {
 }
 
 /** Controller → directory, from /proc/<pid>/cgroup; `unified` on a v2 host. */
-async function cgroupDirs(pid: number, root: string): Promise<{ unified?: string; v1: Map<string, string> } | undefined> {
+export async function cgroupDirs(pid: number, root: string): Promise<{ unified?: string; v1: Map<string, string> } | undefined> {
   const text = await readText(`/proc/${pid}/cgroup`);
   if (text === undefined) return undefined;
   const v1 = new Map<string, string>();
