@@ -2,23 +2,20 @@
  * What a container changed: its overlay upper dir read against the image's layers, for
  * `docker diff` (A/C/D per path) and `docker commit` (a layer tar with the overlay whiteouts
  * turned back into AUFS form: a 0/0 character device `dir/x` → an empty `dir/.wh.x`, an opaque
- * directory → `dir/.wh..wh..opq`, as moby's overlay2 Diff does).
+ * directory → `dir/.wh..wh..opq`, as moby's overlay2 Diff does; a file capability becomes a PAX
+ * `SCHILY.xattr.security.capability` record, as in every tar Docker writes).
  *
  * The files estiba bind-mounts over the rootfs (/etc/hostname, /etc/hosts, /etc/resolv.conf) are
  * created in the upper dir as mount points by the runtime; Docker keeps them in an "init" layer
  * that neither diff nor commit sees, so they are left out here, and so is a directory that is in
  * the upper dir only because of them.
  */
-import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Pack } from 'tar-stream';
-import { System } from '../errdefs/index.js';
-import { addEntry, entry, lstatOrUndefined } from './rootfs-archive.js';
-
-const execFileP = promisify(execFile);
+import { readCapabilities, readXattrs } from '../util/xattr.js';
+import { addEntry, entry, lstatOrUndefined, xattrsOf } from './rootfs-archive.js';
 
 /** Mount points of the bind-mounted etc files (Docker's init layer). */
 const INIT_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/.dockerenv']);
@@ -100,23 +97,14 @@ export async function upperChanges(upper: string, lowers: readonly string[]): Pr
 
 /** Directories of `upper` (relative `/a/b`) carrying overlayfs's opaque xattr; one python3 for all. */
 async function opaqueDirs(upper: string, dirs: readonly string[]): Promise<Set<string>> {
-  if (dirs.length === 0) return new Set();
-  const script =
-    'import json,os,sys\nroot=sys.argv[1]\nout=[]\nfor d in json.load(sys.stdin):\n' +
-    '  try:\n    v=os.getxattr(root+d,"trusted.overlay.opaque",follow_symlinks=False)\n  except OSError:\n    continue\n' +
-    '  if v==b"y": out.append(d)\nprint(json.dumps(out))\n';
-  try {
-    const child = execFileP('/usr/bin/python3', ['-I', '-S', '-c', script, upper], { maxBuffer: 64 * 1024 * 1024 });
-    child.child.stdin?.end(JSON.stringify(dirs));
-    return new Set(JSON.parse((await child).stdout) as string[]);
-  } catch (err) {
-    throw new System(`reading overlay xattrs under ${upper}: ${(err as { stderr?: string }).stderr ?? String(err)}`, { cause: err });
-  }
+  const values = await readXattrs(dirs.map((d) => upper + d), 'trusted.overlay.opaque');
+  return new Set(dirs.filter((d) => values.get(upper + d)?.toString() === 'y'));
 }
 
 /** Writes the layer tar for `changes` (from upperChanges) into `p`; resolves the number of entries. */
 export async function packLayer(p: Pack, upper: string, changes: readonly UpperEntry[]): Promise<number> {
   const links = new Map<string, string>();
+  const caps = await readCapabilities(changes.filter((c) => c.stat?.isFile() === true).map((c) => upper + c.path));
   let n = 0;
   for (const c of changes) {
     const name = c.path.slice(1);
@@ -125,7 +113,7 @@ export async function packLayer(p: Pack, upper: string, changes: readonly UpperE
       const wh = slash < 0 ? `.wh.${name}` : `${name.slice(0, slash)}/.wh.${name.slice(slash + 1)}`;
       await entry(p, { name: wh, type: 'file', size: 0, mode: 0o600, mtime: new Date(0) }, Buffer.alloc(0));
     } else {
-      await addEntry(p, join(upper, name), name, c.stat!, links);
+      await addEntry(p, join(upper, name), name, c.stat!, { links, xattrs: xattrsOf(caps.get(upper + c.path)) });
       if (c.opaque) await entry(p, { name: `${name}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o600, mtime: new Date(0) }, Buffer.alloc(0));
     }
     n++;

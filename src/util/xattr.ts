@@ -1,0 +1,69 @@
+/**
+ * Reading extended attributes, which Node cannot do: one python3 process reads one attribute of
+ * a whole list of paths, so that packing a tree costs one process, not one per file. Setting them
+ * is store/layers/special-files.ts's job.
+ */
+import { execFile } from 'node:child_process';
+import { System } from '../errdefs/index.js';
+
+export const CAPABILITY_XATTR = 'security.capability';
+
+const SCRIPT = `
+import json, os, sys
+name = sys.argv[1]
+out = []
+for i, p in enumerate(json.load(sys.stdin)):
+    try:
+        out.append([i, os.getxattr(p, name, follow_symlinks=False).hex()])
+    except OSError:
+        pass
+sys.stdout.write(json.dumps(out))
+`;
+
+/**
+ * The value of xattr `name` for each of `paths` that has it, read without following a final
+ * symlink (lgetxattr). A path that lacks it, or cannot be read, is left out (as Docker's
+ * lgetxattr callers do). Starts no process for an empty list.
+ */
+export function readXattrs(paths: readonly string[], name: string): Promise<Map<string, Buffer>> {
+  if (paths.length === 0) return Promise.resolve(new Map());
+  return new Promise((resolve, reject) => {
+    const child = execFile('python3', ['-I', '-S', '-c', SCRIPT, name], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err !== null) {
+        reject(new System(`reading xattr ${name}: ${stderr.trim() || err.message}`, { cause: err }));
+        return;
+      }
+      const found = new Map<string, Buffer>();
+      for (const [i, hex] of JSON.parse(stdout) as Array<[number, string]>) found.set(paths[i]!, Buffer.from(hex, 'hex'));
+      resolve(found);
+    });
+    // A helper that died early closes the pipe; its exit status says why.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(JSON.stringify(paths));
+  });
+}
+
+/** vfs_cap_data (linux/capability.h): the revision sits in the top byte of the little-endian magic. */
+const VERSION_OFFSET = 3;
+const VFS_CAP_REVISION_2 = 2;
+const VFS_CAP_REVISION_3 = 3;
+const XATTR_CAPS_SZ_2 = 20;
+
+/**
+ * A capability as a tar records it: a revision 3 value (which names the root uid of the user
+ * namespace it was set in) becomes revision 2, since that uid means nothing outside this host
+ * (moby ReadSecurityXattrToTarHeader does the same).
+ */
+export function portableCapability(value: Buffer): Buffer {
+  if (value.length <= VERSION_OFFSET || value[VERSION_OFFSET] !== VFS_CAP_REVISION_3) return value;
+  const v2 = Buffer.from(value.subarray(0, XATTR_CAPS_SZ_2));
+  v2[VERSION_OFFSET] = VFS_CAP_REVISION_2;
+  return v2;
+}
+
+/** The file capabilities among `paths` (callers pass regular files only), as portableCapability gives them. */
+export async function readCapabilities(paths: readonly string[]): Promise<Map<string, Buffer>> {
+  const caps = await readXattrs(paths, CAPABILITY_XATTR);
+  for (const [path, value] of caps) caps.set(path, portableCapability(value));
+  return caps;
+}
