@@ -1,7 +1,8 @@
 /**
  * COPY and ADD: which source files a step takes (wildcards, directories, heredocs, ADD's local
- * archives), their checksum for the cache, and the layer entries they become at the
- * destination (Docker's directory semantics; root-owned unless --chown; --chmod).
+ * archives, whose members keep their PAX xattrs), their checksum for the cache, and the layer
+ * entries they become at the destination (Docker's directory semantics; root-owned unless --chown;
+ * --chmod).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { InvalidParameter, NotFound } from '../errdefs/index.js';
+import { PaxXattrIndex } from '../store/layers/pax-xattrs.js';
 import { cleanPath, type SourceEntry, type SourceTree } from './context.js';
 import type { Heredoc } from './parser.js';
 
@@ -29,6 +31,8 @@ export interface SourceItem {
   data?: () => Readable;
   /** Known content (heredocs, archive members). */
   content?: Buffer;
+  /** An archive member's PAX xattrs, byte for byte (ADD extracts them, as Docker does). */
+  xattrs?: Map<string, Buffer>;
 }
 
 export interface LayerEntry {
@@ -43,6 +47,8 @@ export interface LayerEntry {
   linkname?: string;
   data?: () => Readable;
   content?: Buffer;
+  /** Written as PAX `SCHILY.xattr.*` records. */
+  xattrs?: Map<string, Buffer>;
 }
 
 const WILDCARD = /[*?[]/;
@@ -195,15 +201,20 @@ async function archiveItems(buf: Buffer, source: number): Promise<SourceItem[] |
   // Not really a compressed tar: ADD copies it as a file, like Docker.
   if (tar === undefined || !(tar.length >= 262 && tar.subarray(257, 262).toString() === 'ustar')) return undefined;
   const out: SourceItem[] = [];
+  // tar-stream decodes PAX values as UTF-8 text: the index keeps the xattrs' exact bytes.
+  const xattrs = new PaxXattrIndex();
+  xattrs.push(tar);
   const ex = tarExtract();
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
       void readAll(stream).then((data) => {
         const rel = cleanPath(h.name);
+        const x = xattrs.take(stream.offset);
         if (rel !== '' && !rel.startsWith('..') && (h.type === 'file' || h.type === 'directory' || h.type === 'symlink')) {
           out.push({
             rel, base: '', source, fromDir: true, content: data,
             entry: { path: rel, type: h.type, mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0), size: data.length, linkname: h.linkname ?? '' },
+            ...(x !== undefined && x.size > 0 ? { xattrs: x } : {}),
           });
         }
         next();
@@ -284,6 +295,7 @@ export async function planCopy(items: readonly SourceItem[], o: PlanOptions): Pr
     if (e.type === 'symlink') le.linkname = e.linkname;
     if (it.content !== undefined) le.content = it.content;
     else if (it.data !== undefined) le.data = it.data;
+    if (it.xattrs !== undefined) le.xattrs = it.xattrs;
     out.set(le.name, le);
   }
   return [...out.values()];

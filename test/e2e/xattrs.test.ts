@@ -7,12 +7,12 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { scanLayer } from '../../src/store/layers/scan.js';
-import { readXattr } from '../../src/store/layers/test-tars.js';
+import { rawPaxHeader, readXattr } from '../../src/store/layers/test-tars.js';
 import { packTar, readTar, writeBusyboxArchive } from '../fixtures/images.js';
 import { useBusyboxDaemon } from '../helpers/busybox-daemon.js';
 import { dockerCli, startDockerPeer, type DockerPeer } from '../helpers/docker-peer.js';
@@ -169,4 +169,23 @@ test('docker cp in applies SCHILY.xattr.* records to the extracted entry itself,
   assert.equal(readXattr(join(upper, 'tmp', 'capfile'), 'user.note')?.toString(), 'kept');
   assert.equal(getcap(victim), '', 'the symlink target outside the container is untouched');
   assert.equal(readXattr(victim, 'user.evil'), undefined);
+});
+
+test('docker build: ADD of a local tar applies its members\' xattrs byte for byte; COPY of a capable context file does not (as dockerd\'s builder)', async () => {
+  const ctx = join(s.work, 'build-ctx');
+  await mkdir(ctx);
+  // cap_setuid=ep: permitted bit 7 is the byte 0x80, which a UTF-8 round trip would mangle.
+  const setuidEp = Buffer.from('0100000280000000000000000000000000000000', 'hex');
+  const member = await packTar([{ name: 'capfile', content: 'capable\n', mode: 0o755 }]);
+  await writeFile(join(ctx, 'capable.tar'), Buffer.concat([rawPaxHeader([['SCHILY.xattr.security.capability', setuidEp]]), member]));
+  await writeFile(join(ctx, 'f'), 'context file\n', { mode: 0o755 });
+  execFileSync('/usr/sbin/setcap', ['cap_net_raw+ep', join(ctx, 'f')]);
+  await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nADD capable.tar /opt/\nCOPY f /f\n');
+  const r = await dockerCli(['build', '-q', '-t', 'xattr-built:1', '.'], { host: s.d.host, cwd: ctx, env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  await s.ok('run', '-d', '--name', 'xattr-build-run', 'xattr-built:1', 'sleep', '600');
+  const merged = await graphDir('xattr-build-run', 'MergedDir');
+  assert.deepEqual(readXattr(join(merged, 'opt', 'capfile'), 'security.capability'), setuidEp);
+  assert.equal(getcap(join(merged, 'opt', 'capfile')), 'cap_setuid=ep');
+  assert.equal(getcap(join(merged, 'f')), '', 'COPY leaves the context file\'s capability behind, as dockerd 20.10\'s builder does');
 });
