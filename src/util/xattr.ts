@@ -8,6 +8,9 @@ import { System } from '../errdefs/index.js';
 
 export const CAPABILITY_XATTR = 'security.capability';
 
+/** Debian's python3 (scripts/setup.sh), named directly: a PATH shim such as pyenv's costs ~10x its start-up. */
+const PYTHON = '/usr/bin/python3';
+
 const SCRIPT = `
 import json, os, sys
 name = sys.argv[1]
@@ -28,7 +31,7 @@ sys.stdout.write(json.dumps(out))
 export function readXattrs(paths: readonly string[], name: string): Promise<Map<string, Buffer>> {
   if (paths.length === 0) return Promise.resolve(new Map());
   return new Promise((resolve, reject) => {
-    const child = execFile('python3', ['-I', '-S', '-c', SCRIPT, name], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(PYTHON, ['-I', '-S', '-c', SCRIPT, name], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err !== null) {
         reject(new System(`reading xattr ${name}: ${stderr.trim() || err.message}`, { cause: err }));
         return;
