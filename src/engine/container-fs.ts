@@ -141,7 +141,7 @@ export class ContainerFsService {
         paused = true;
       }
       try {
-        const changes = await upperChanges(rp.upper, lowers);
+        const changes = await upperChanges(rp.upper, lowers, { capabilities: true });
         const config: ContainerConfig = { ...c.Config, ...(o.config ?? {}) };
         const imageId = await this.#images.commit({
           parent: c.Image,

@@ -14,8 +14,10 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pack } from 'tar-stream';
-import { readCapabilities, readXattrs } from '../util/xattr.js';
+import { CAPABILITY_XATTR, portableCapability, readXattrs } from '../util/xattr.js';
 import { addEntry, entry, lstatOrUndefined, xattrsOf } from './rootfs-archive.js';
+
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 /** Mount points of the bind-mounted etc files (Docker's init layer). */
 const INIT_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/.dockerenv']);
@@ -31,16 +33,21 @@ export interface UpperEntry {
   /** The upper dir's file (undefined for a deletion). */
   stat?: Stats;
   opaque: boolean;
+  /** A regular file's capability (security.capability), when asked for. */
+  capability?: Buffer;
 }
 
 const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
 
 /**
  * The changed paths in pre-order (a directory before its contents), sorted by name within a
- * directory. `lowers` are the image's layer dirs, top first.
+ * directory. `lowers` are the image's layer dirs, top first. With `capabilities` (for packLayer),
+ * regular files carry their file capability; the same python3 that reads the opaque markers
+ * reads them.
  */
-export async function upperChanges(upper: string, lowers: readonly string[]): Promise<UpperEntry[]> {
+export async function upperChanges(upper: string, lowers: readonly string[], o: { capabilities?: boolean } = {}): Promise<UpperEntry[]> {
   const dirs: string[] = [];
+  const files: string[] = [];
   const collect = async (rel: string): Promise<void> => {
     for (const name of (await readdir(join(upper, rel))).sort()) {
       const r = `${rel}/${name}`;
@@ -48,11 +55,13 @@ export async function upperChanges(upper: string, lowers: readonly string[]): Pr
       if (st.isDirectory()) {
         dirs.push(r);
         await collect(r);
+      } else if (o.capabilities === true && st.isFile()) {
+        files.push(r);
       }
     }
   };
   await collect('');
-  const opaque = await opaqueDirs(upper, dirs);
+  const { opaque, capabilities } = await readUpperXattrs(upper, dirs, files);
   const inLower = async (rel: string): Promise<Stats | undefined> => {
     for (const l of lowers) {
       const st = await lstatOrUndefined(join(l, rel));
@@ -76,6 +85,8 @@ export async function upperChanges(upper: string, lowers: readonly string[]): Pr
       const lower = await inLower(path);
       const isOpaque = st.isDirectory() && opaque.has(path);
       const e: UpperEntry = { path, kind: lower === undefined ? ChangeKind.Added : ChangeKind.Modified, stat: st, opaque: isOpaque };
+      const capability = capabilities.get(path);
+      if (capability !== undefined && st.isFile()) e.capability = capability;
       if (!st.isDirectory()) {
         out.push(e);
         any = true;
@@ -95,16 +106,27 @@ export async function upperChanges(upper: string, lowers: readonly string[]): Pr
   return out;
 }
 
-/** Directories of `upper` (relative `/a/b`) carrying overlayfs's opaque xattr; one python3 for all. */
-async function opaqueDirs(upper: string, dirs: readonly string[]): Promise<Set<string>> {
-  const values = await readXattrs(dirs.map((d) => upper + d), 'trusted.overlay.opaque');
-  return new Set(dirs.filter((d) => values.get(upper + d)?.toString() === 'y'));
+/**
+ * Which of `dirs` carry overlayfs's opaque marker and which of `files` a file capability (paths
+ * relative to `upper`, `/a/b`): one python3 for both, since Node has no getxattr.
+ */
+async function readUpperXattrs(upper: string, dirs: readonly string[], files: readonly string[]): Promise<{ opaque: Set<string>; capabilities: Map<string, Buffer> }> {
+  const values = await readXattrs([...dirs.map((d) => [upper + d, OPAQUE_XATTR] as const), ...files.map((f) => [upper + f, CAPABILITY_XATTR] as const)]);
+  const opaque = new Set(dirs.filter((_, i) => values[i]?.toString() === 'y'));
+  const capabilities = new Map<string, Buffer>();
+  files.forEach((f, i) => {
+    const v = values[dirs.length + i];
+    if (v !== undefined) capabilities.set(f, portableCapability(v));
+  });
+  return { opaque, capabilities };
 }
 
-/** Writes the layer tar for `changes` (from upperChanges) into `p`; resolves the number of entries. */
+/**
+ * Writes the layer tar for `changes` (from upperChanges with `capabilities`, or files lose theirs)
+ * into `p`; resolves the number of entries.
+ */
 export async function packLayer(p: Pack, upper: string, changes: readonly UpperEntry[]): Promise<number> {
   const links = new Map<string, string>();
-  const caps = await readCapabilities(changes.filter((c) => c.stat?.isFile() === true).map((c) => upper + c.path));
   let n = 0;
   for (const c of changes) {
     const name = c.path.slice(1);
@@ -113,7 +135,7 @@ export async function packLayer(p: Pack, upper: string, changes: readonly UpperE
       const wh = slash < 0 ? `.wh.${name}` : `${name.slice(0, slash)}/.wh.${name.slice(slash + 1)}`;
       await entry(p, { name: wh, type: 'file', size: 0, mode: 0o600, mtime: new Date(0) }, Buffer.alloc(0));
     } else {
-      await addEntry(p, join(upper, name), name, c.stat!, { links, xattrs: xattrsOf(caps.get(upper + c.path)) });
+      await addEntry(p, join(upper, name), name, c.stat!, { links, xattrs: xattrsOf(c.capability) });
       if (c.opaque) await entry(p, { name: `${name}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o600, mtime: new Date(0) }, Buffer.alloc(0));
     }
     n++;

@@ -13,9 +13,8 @@ const PYTHON = '/usr/bin/python3';
 
 const SCRIPT = `
 import json, os, sys
-name = sys.argv[1]
 out = []
-for i, p in enumerate(json.load(sys.stdin)):
+for i, (p, name) in enumerate(json.load(sys.stdin)):
     try:
         out.append([i, os.getxattr(p, name, follow_symlinks=False).hex()])
     except OSError:
@@ -23,26 +22,29 @@ for i, p in enumerate(json.load(sys.stdin)):
 sys.stdout.write(json.dumps(out))
 `;
 
+/** One attribute to read: xattr `name` of `path`. */
+export type XattrQuery = readonly [path: string, name: string];
+
 /**
- * The value of xattr `name` for each of `paths` that has it, read without following a final
- * symlink (lgetxattr). A path that lacks it, or cannot be read, is left out (as Docker's
- * lgetxattr callers do). Starts no process for an empty list.
+ * The value of each query, in order, read without following a final symlink (lgetxattr); a
+ * path that lacks the attribute, or cannot be read, gets undefined (as Docker's lgetxattr
+ * callers treat it). One process for the whole list; none for an empty one.
  */
-export function readXattrs(paths: readonly string[], name: string): Promise<Map<string, Buffer>> {
-  if (paths.length === 0) return Promise.resolve(new Map());
+export function readXattrs(queries: readonly XattrQuery[]): Promise<Array<Buffer | undefined>> {
+  const found: Array<Buffer | undefined> = new Array<Buffer | undefined>(queries.length).fill(undefined);
+  if (queries.length === 0) return Promise.resolve(found);
   return new Promise((resolve, reject) => {
-    const child = execFile(PYTHON, ['-I', '-S', '-c', SCRIPT, name], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(PYTHON, ['-I', '-S', '-c', SCRIPT], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err !== null) {
-        reject(new System(`reading xattr ${name}: ${stderr.trim() || err.message}`, { cause: err }));
+        reject(new System(`reading xattrs: ${stderr.trim() || err.message}`, { cause: err }));
         return;
       }
-      const found = new Map<string, Buffer>();
-      for (const [i, hex] of JSON.parse(stdout) as Array<[number, string]>) found.set(paths[i]!, Buffer.from(hex, 'hex'));
+      for (const [i, hex] of JSON.parse(stdout) as Array<[number, string]>) found[i] = Buffer.from(hex, 'hex');
       resolve(found);
     });
     // A helper that died early closes the pipe; its exit status says why.
     child.stdin?.on('error', () => undefined);
-    child.stdin?.end(JSON.stringify(paths));
+    child.stdin?.end(JSON.stringify(queries));
   });
 }
 
@@ -66,7 +68,10 @@ export function portableCapability(value: Buffer): Buffer {
 
 /** The file capabilities among `paths` (callers pass regular files only), as portableCapability gives them. */
 export async function readCapabilities(paths: readonly string[]): Promise<Map<string, Buffer>> {
-  const caps = await readXattrs(paths, CAPABILITY_XATTR);
-  for (const [path, value] of caps) caps.set(path, portableCapability(value));
+  const values = await readXattrs(paths.map((p) => [p, CAPABILITY_XATTR] as const));
+  const caps = new Map<string, Buffer>();
+  values.forEach((v, i) => {
+    if (v !== undefined) caps.set(paths[i]!, portableCapability(v));
+  });
   return caps;
 }
