@@ -14,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { InvalidParameter, NotFound } from '../errdefs/index.js';
 import { PaxXattrIndex } from '../store/layers/pax-xattrs.js';
+import { CAPABILITY_XATTR } from '../util/xattr.js';
 import { cleanPath, type SourceEntry, type SourceTree } from './context.js';
 import type { Heredoc } from './parser.js';
 
@@ -99,6 +100,8 @@ export async function collectSources(
   },
 ): Promise<SourceItem[]> {
   const items: SourceItem[] = [];
+  /** Regular files found under source directories: they keep their file capabilities. */
+  const inDirs: Array<[path: string, item: SourceItem]> = [];
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i]!;
     if (o.fetchUrl !== undefined && /^https?:\/\//.test(src)) {
@@ -133,12 +136,22 @@ export async function collectSources(
       if (e.type === 'directory') {
         items.push({ rel: '', base, source: i, fromDir: true, entry: e });
         await walk(tree, e.path, (p, sub) => {
-          items.push({ rel: p.slice(e.path === '' ? 0 : e.path.length + 1), base, source: i, fromDir: true, entry: sub, ...(sub.type === 'file' ? { data: () => tree.open(p) } : {}) });
+          const item: SourceItem = { rel: p.slice(e.path === '' ? 0 : e.path.length + 1), base, source: i, fromDir: true, entry: sub, ...(sub.type === 'file' ? { data: () => tree.open(p) } : {}) };
+          items.push(item);
+          if (sub.type === 'file') inDirs.push([p, item]);
         });
       } else {
         items.push({ rel: '', base, source: i, fromDir: false, entry: e, data: () => tree.open(e.path) });
       }
     }
+  }
+  // Docker's builder copies a directory through a tar that records capabilities, and a single
+  // file without one: only files copied as part of a directory keep theirs (and only from an
+  // image or stage: see BuildContext.capabilities).
+  const caps = await tree.capabilities(inDirs.map(([p]) => p));
+  for (const [p, item] of inDirs) {
+    const c = caps.get(p);
+    if (c !== undefined) item.xattrs = new Map([[CAPABILITY_XATTR, c]]);
   }
   return items;
 }
@@ -149,6 +162,8 @@ export async function checksumItems(items: readonly SourceItem[]): Promise<strin
   for (const it of items) {
     const e = it.entry;
     h.update(JSON.stringify([it.source, it.rel, it.base, e.type, e.mode, e.uid, e.gid, e.size, e.linkname]));
+    // A changed capability is a changed file (tarsum hashes xattrs too).
+    for (const [name, value] of it.xattrs ?? []) h.update(`xattr ${name}=${value.toString('hex')}\n`);
     if (e.type === 'file') {
       if (it.content !== undefined) h.update(it.content);
       else if (it.data !== undefined) for await (const c of it.data()) h.update(c as Buffer);
