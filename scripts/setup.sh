@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(busybox-static runc crun conmon tini golang-github-containers-common python3 openssl docker.io python3-docker skopeo hyperfine netavark aardvark-dns iptables iproute2 util-linux xz-utils bzip2 tar docker-compose docker-registry zstd apache2-utils)
+PACKAGES=(busybox-static runc crun conmon tini golang-github-containers-common python3 openssl docker.io python3-docker skopeo hyperfine netavark aardvark-dns iptables iproute2 util-linux xz-utils bzip2 tar docker-compose docker-registry zstd apache2-utils libcap2-bin)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

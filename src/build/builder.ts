@@ -15,6 +15,7 @@ import { pack as tarPack, type Pack } from 'tar-stream';
 import { InvalidParameter } from '../errdefs/index.js';
 import type { ContainerConfig, ImageConfig } from '../oci/image.js';
 import type { Digest } from '../util/digest.js';
+import { withXattrs } from '../util/tar-xattrs.js';
 import { cacheKey, type BuildCache } from './cache.js';
 import type { BuildContext, SourceTree } from './context.js';
 import { checksumItems, collectSources, expandArchives, planCopy, type LayerEntry, type SourceItem } from './copy.js';
@@ -675,9 +676,11 @@ function familiar(tag: string): string {
   return tag.slice(lastSlash + 1).includes(':') ? tag : `${tag}:latest`;
 }
 
+/** One entry; the previous one must have finished (withXattrs writes between entries). */
 function addEntry(p: Pack, e: LayerEntry): Promise<void> {
   return new Promise((resolve, reject) => {
-    const header = { name: e.type === 'directory' ? `${e.name}/` : e.name, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: e.type === 'file' ? e.size : 0, ...(e.linkname ? { linkname: e.linkname } : {}) };
+    const plain = { name: e.type === 'directory' ? `${e.name}/` : e.name, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: e.type === 'file' ? e.size : 0, ...(e.linkname ? { linkname: e.linkname } : {}) };
+    const header = withXattrs(p, plain, e.xattrs);
     if (e.type !== 'file') {
       p.entry(header, (err) => (err ? reject(err) : resolve()));
       return;

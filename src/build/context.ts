@@ -40,6 +40,8 @@ export interface SourceTree {
   open(path: string): Readable;
   /** Every path (for wildcard matching), in order. */
   paths(): Promise<string[]>;
+  /** The file capabilities (security.capability) of those regular files among `paths` that have one. */
+  capabilities(paths: readonly string[]): Promise<Map<string, Buffer>>;
 }
 
 /** Cleans a context-relative path: `./a//b/` → `a/b`; '' for the root; leading `..` kept. */
@@ -211,6 +213,14 @@ export class BuildContext implements SourceTree {
 
   paths(): Promise<string[]> {
     return Promise.resolve([...this.#entries.keys()].filter((p) => p !== '').sort());
+  }
+
+  /**
+   * None: the docker CLI records capabilities in the context tar, but dockerd's builder leaves
+   * them behind even in a copied directory (checked against dockerd 20.10 in test/e2e/xattrs).
+   */
+  capabilities(): Promise<Map<string, Buffer>> {
+    return Promise.resolve(new Map());
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * COPY and ADD: which source files a step takes (wildcards, directories, heredocs, ADD's local
- * archives), their checksum for the cache, and the layer entries they become at the
- * destination (Docker's directory semantics; root-owned unless --chown; --chmod).
+ * archives, whose members keep their PAX xattrs), their checksum for the cache, and the layer
+ * entries they become at the destination (Docker's directory semantics; root-owned unless --chown;
+ * --chmod).
  *
  * @module
  */
@@ -12,6 +13,8 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { InvalidParameter, NotFound } from '../errdefs/index.js';
+import { PaxXattrIndex } from '../store/layers/pax-xattrs.js';
+import { CAPABILITY_XATTR } from '../util/xattr.js';
 import { cleanPath, type SourceEntry, type SourceTree } from './context.js';
 import type { Heredoc } from './parser.js';
 
@@ -29,6 +32,8 @@ export interface SourceItem {
   data?: () => Readable;
   /** Known content (heredocs, archive members). */
   content?: Buffer;
+  /** An archive member's PAX xattrs, byte for byte (ADD extracts them, as Docker does). */
+  xattrs?: Map<string, Buffer>;
 }
 
 export interface LayerEntry {
@@ -43,6 +48,8 @@ export interface LayerEntry {
   linkname?: string;
   data?: () => Readable;
   content?: Buffer;
+  /** Written as PAX `SCHILY.xattr.*` records. */
+  xattrs?: Map<string, Buffer>;
 }
 
 const WILDCARD = /[*?[]/;
@@ -93,6 +100,8 @@ export async function collectSources(
   },
 ): Promise<SourceItem[]> {
   const items: SourceItem[] = [];
+  /** Regular files found under source directories: they keep their file capabilities. */
+  const inDirs: Array<[path: string, item: SourceItem]> = [];
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i]!;
     if (o.fetchUrl !== undefined && /^https?:\/\//.test(src)) {
@@ -127,12 +136,22 @@ export async function collectSources(
       if (e.type === 'directory') {
         items.push({ rel: '', base, source: i, fromDir: true, entry: e });
         await walk(tree, e.path, (p, sub) => {
-          items.push({ rel: p.slice(e.path === '' ? 0 : e.path.length + 1), base, source: i, fromDir: true, entry: sub, ...(sub.type === 'file' ? { data: () => tree.open(p) } : {}) });
+          const item: SourceItem = { rel: p.slice(e.path === '' ? 0 : e.path.length + 1), base, source: i, fromDir: true, entry: sub, ...(sub.type === 'file' ? { data: () => tree.open(p) } : {}) };
+          items.push(item);
+          if (sub.type === 'file') inDirs.push([p, item]);
         });
       } else {
         items.push({ rel: '', base, source: i, fromDir: false, entry: e, data: () => tree.open(e.path) });
       }
     }
+  }
+  // Docker's builder copies a directory through a tar that records capabilities, and a single
+  // file without one: only files copied as part of a directory keep theirs (and only from an
+  // image or stage: see BuildContext.capabilities).
+  const caps = await tree.capabilities(inDirs.map(([p]) => p));
+  for (const [p, item] of inDirs) {
+    const c = caps.get(p);
+    if (c !== undefined) item.xattrs = new Map([[CAPABILITY_XATTR, c]]);
   }
   return items;
 }
@@ -143,6 +162,8 @@ export async function checksumItems(items: readonly SourceItem[]): Promise<strin
   for (const it of items) {
     const e = it.entry;
     h.update(JSON.stringify([it.source, it.rel, it.base, e.type, e.mode, e.uid, e.gid, e.size, e.linkname]));
+    // A changed capability is a changed file (tarsum hashes xattrs too).
+    for (const [name, value] of it.xattrs ?? []) h.update(`xattr ${name}=${value.toString('hex')}\n`);
     if (e.type === 'file') {
       if (it.content !== undefined) h.update(it.content);
       else if (it.data !== undefined) for await (const c of it.data()) h.update(c as Buffer);
@@ -195,15 +216,20 @@ async function archiveItems(buf: Buffer, source: number): Promise<SourceItem[] |
   // Not really a compressed tar: ADD copies it as a file, like Docker.
   if (tar === undefined || !(tar.length >= 262 && tar.subarray(257, 262).toString() === 'ustar')) return undefined;
   const out: SourceItem[] = [];
+  // tar-stream decodes PAX values as UTF-8 text: the index keeps the xattrs' exact bytes.
+  const xattrs = new PaxXattrIndex();
+  xattrs.push(tar);
   const ex = tarExtract();
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
       void readAll(stream).then((data) => {
         const rel = cleanPath(h.name);
+        const x = xattrs.take(stream.offset);
         if (rel !== '' && !rel.startsWith('..') && (h.type === 'file' || h.type === 'directory' || h.type === 'symlink')) {
           out.push({
             rel, base: '', source, fromDir: true, content: data,
             entry: { path: rel, type: h.type, mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0), size: data.length, linkname: h.linkname ?? '' },
+            ...(x !== undefined && x.size > 0 ? { xattrs: x } : {}),
           });
         }
         next();
@@ -284,6 +310,7 @@ export async function planCopy(items: readonly SourceItem[], o: PlanOptions): Pr
     if (e.type === 'symlink') le.linkname = e.linkname;
     if (it.content !== undefined) le.content = it.content;
     else if (it.data !== undefined) le.data = it.data;
+    if (it.xattrs !== undefined) le.xattrs = it.xattrs;
     out.set(le.name, le);
   }
   return [...out.values()];

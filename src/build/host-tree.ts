@@ -9,6 +9,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isErrno } from '../errdefs/index.js';
+import { readCapabilities } from '../util/xattr.js';
 import { resolveInScope, type SourceEntry, type SourceTree } from './context.js';
 
 export class HostTree implements SourceTree {
@@ -44,6 +45,16 @@ export class HostTree implements SourceTree {
 
   open(path: string): Readable {
     return createReadStream(join(this.#root, path));
+  }
+
+  async capabilities(paths: readonly string[]): Promise<Map<string, Buffer>> {
+    const caps = await readCapabilities(paths.map((p) => join(this.#root, p)));
+    const out = new Map<string, Buffer>();
+    for (const p of paths) {
+      const c = caps.get(join(this.#root, p));
+      if (c !== undefined) out.set(p, c);
+    }
+    return out;
   }
 
   async paths(): Promise<string[]> {

@@ -137,7 +137,7 @@ export function createBuildBackend(o: BuildBackendOptions): BuildBackend {
         const image = await containers.withRootfs(id, async (_c, rp, lowers) => {
           // The heredoc script was only ever in the upper dir: removing it there leaves no trace.
           if (r.script !== undefined) await rm(join(rp.upper, r.script.path), { force: true });
-          const changes = await upperChanges(rp.upper, lowers);
+          const changes = await upperChanges(rp.upper, lowers, { capabilities: true });
           return images.createBuildImage({
             parent: r.image,
             config: r.commit.config,

@@ -147,7 +147,7 @@ export class ContainerFsService {
     let id: Digest;
     try {
       id = await this.#containers.withRootfs(ref, async (c, rp, lowers) => {
-        const changes = await upperChanges(rp.upper, lowers);
+        const changes = await upperChanges(rp.upper, lowers, { capabilities: true });
         const config: ContainerConfig = { ...c.Config, ...(o.config ?? {}) };
         const imageId = await this.#images.commit({
           parent: c.Image,

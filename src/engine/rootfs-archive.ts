@@ -21,6 +21,8 @@ import { InvalidParameter, System, isErrno } from '../errdefs/index.js';
 import { baseOf, normalizeEntryPath, parentOf } from '../store/layers/entry-path.js';
 import { scanLayer } from '../store/layers/scan.js';
 import { createSpecialFiles } from '../store/layers/special-files.js';
+import { withXattrs } from '../util/tar-xattrs.js';
+import { CAPABILITY_XATTR, readCapabilities } from '../util/xattr.js';
 
 const MAX_SYMLINKS = 255;
 
@@ -98,39 +100,59 @@ export async function statInRoot(root: string, path: string): Promise<{ stat: Pa
 /**
  * Packs `hostPath` into `p` as `name` (and, for a directory, everything under it as `name/…`);
  * an empty `name` packs only the directory's contents, without the `./` prefix (export).
- * Sockets are skipped (as in Docker); hard links inside the packed tree stay hard links.
+ * Sockets are skipped (as in Docker); hard links inside the packed tree stay hard links; regular
+ * files keep their file capabilities (the one xattr Docker's tars carry).
  */
 export async function packTree(p: Pack, hostPath: string, name: string): Promise<void> {
-  const links = new Map<string, string>();
+  // The tree is listed first so that one python3 reads every capability (Node has no getxattr).
+  const items: Array<{ abs: string; name: string; st: Stats }> = [];
   const visit = async (abs: string, entryName: string): Promise<void> => {
     const st = await lstat(abs);
     if (st.isSocket()) return;
-    if (entryName !== '') await addEntry(p, abs, entryName, st, links);
+    if (entryName !== '') items.push({ abs, name: entryName, st });
     if (st.isDirectory()) {
       for (const child of (await readdir(abs)).sort()) await visit(join(abs, child), entryName === '' ? child : `${entryName.replace(/\/$/, '')}/${child}`);
     }
   };
   await visit(hostPath, name);
+  const caps = await readCapabilities(items.filter((i) => i.st.isFile()).map((i) => i.abs));
+  const links = new Map<string, string>();
+  for (const i of items) await addEntry(p, i.abs, i.name, i.st, { links, xattrs: xattrsOf(caps.get(i.abs)) });
 }
 
-/** One tar entry for a file already lstat'ed; `links` maps dev:ino of regular files to their first name. */
-export async function addEntry(p: Pack, abs: string, name: string, st: Stats, links: Map<string, string>): Promise<void> {
+/** A capability (from readCapabilities) as the xattr map of a tar entry. */
+export function xattrsOf(capability: Buffer | undefined): Map<string, Buffer> | undefined {
+  return capability === undefined ? undefined : new Map([[CAPABILITY_XATTR, capability]]);
+}
+
+/**
+ * One tar entry for a file already lstat'ed; `links` maps dev:ino of regular files to their first
+ * name; `xattrs` go into a PAX header before it (a hard link entry carries them too, as in Docker).
+ */
+export async function addEntry(
+  p: Pack,
+  abs: string,
+  name: string,
+  st: Stats,
+  o: { links: Map<string, string>; xattrs?: ReadonlyMap<string, Buffer> | undefined },
+): Promise<void> {
   const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
-  if (st.isDirectory()) return entry(p, { ...base, name: name.endsWith('/') ? name : `${name}/`, type: 'directory' });
-  if (st.isSymbolicLink()) return entry(p, { ...base, type: 'symlink', linkname: await readlink(abs) });
-  if (st.isFIFO()) return entry(p, { ...base, type: 'fifo' });
+  const put = (h: Header): Promise<void> => entry(p, withXattrs(p, h, o.xattrs));
+  if (st.isDirectory()) return put({ ...base, name: name.endsWith('/') ? name : `${name}/`, type: 'directory' });
+  if (st.isSymbolicLink()) return put({ ...base, type: 'symlink', linkname: await readlink(abs) });
+  if (st.isFIFO()) return put({ ...base, type: 'fifo' });
   if (st.isCharacterDevice() || st.isBlockDevice()) {
     const { major, minor } = splitRdev(st.rdev);
-    return entry(p, { ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
+    return put({ ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
   }
   if (st.nlink > 1) {
     const key = `${st.dev}:${st.ino}`;
-    const first = links.get(key);
-    if (first !== undefined) return entry(p, { ...base, type: 'link', linkname: first });
-    links.set(key, name);
+    const first = o.links.get(key);
+    if (first !== undefined) return put({ ...base, type: 'link', linkname: first });
+    o.links.set(key, name);
   }
-  if (st.size === 0) return entry(p, { ...base, type: 'file', size: 0 }, Buffer.alloc(0));
-  const out = p.entry({ ...base, type: 'file', size: st.size });
+  if (st.size === 0) return entry(p, withXattrs(p, { ...base, type: 'file', size: 0 }, o.xattrs), Buffer.alloc(0));
+  const out = p.entry(withXattrs(p, { ...base, type: 'file', size: st.size }, o.xattrs));
   // A file that grows meanwhile (a volume another container writes to) is cut at the size the
   // header gives, as GNU tar does; one that shrinks fails the archive (packTo).
   await pipeline(createReadStream(abs, { end: st.size - 1 }), out);
@@ -182,7 +204,7 @@ export interface ExtractOptions {
   signal?: AbortSignal;
 }
 
-/** Extracts a tar into `dir` inside `root` (docker cp into a container). */
+/** Extracts a tar into `dir` inside `root` (docker cp into a container), PAX xattrs included. */
 export async function extractInRoot(o: ExtractOptions): Promise<void> {
   const special = createSpecialFiles();
   const dirTimes: Array<[string, Date]> = [];
@@ -253,6 +275,15 @@ export async function extractInRoot(o: ExtractOptions): Promise<void> {
             throw new InvalidParameter(`unsupported tar entry type for ${JSON.stringify(h.name)}`);
         }
         await lchown(abs, owner.uid, owner.gid);
+        // After the chown, which clears security.capability; on the entry itself, never a link's target.
+        for (const [name, value] of e.xattrs) {
+          try {
+            await special.setxattr(abs, name, value);
+          } catch (err) {
+            // Docker skips what the kernel forbids (EPERM, e.g. user.* on a symlink) and fails on the rest.
+            if (!isErrno(err, 'EPERM')) throw err;
+          }
+        }
         if (h.type !== 'symlink') await chmod(abs, mode & 0o7777);
         if (h.type !== 'directory') await lutimes(abs, mtime, mtime);
       },

@@ -2,23 +2,22 @@
  * What a container changed: its overlay upper dir read against the image's layers, for
  * `docker diff` (A/C/D per path) and `docker commit` (a layer tar with the overlay whiteouts
  * turned back into AUFS form: a 0/0 character device `dir/x` → an empty `dir/.wh.x`, an opaque
- * directory → `dir/.wh..wh..opq`, as moby's overlay2 Diff does).
+ * directory → `dir/.wh..wh..opq`, as moby's overlay2 Diff does; a file capability becomes a PAX
+ * `SCHILY.xattr.security.capability` record, as in every tar Docker writes).
  *
  * The files estiba bind-mounts over the rootfs (/etc/hostname, /etc/hosts, /etc/resolv.conf) are
  * created in the upper dir as mount points by the runtime; Docker keeps them in an "init" layer
  * that neither diff nor commit sees, so they are left out here, and so is a directory that is in
  * the upper dir only because of them.
  */
-import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Pack } from 'tar-stream';
-import { System } from '../errdefs/index.js';
-import { addEntry, entry, lstatOrUndefined } from './rootfs-archive.js';
+import { CAPABILITY_XATTR, portableCapability, readXattrs } from '../util/xattr.js';
+import { addEntry, entry, lstatOrUndefined, xattrsOf } from './rootfs-archive.js';
 
-const execFileP = promisify(execFile);
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 /** Mount points of the bind-mounted etc files (Docker's init layer). */
 const INIT_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/.dockerenv']);
@@ -34,16 +33,21 @@ export interface UpperEntry {
   /** The upper dir's file (undefined for a deletion). */
   stat?: Stats;
   opaque: boolean;
+  /** A regular file's capability (security.capability), when asked for. */
+  capability?: Buffer;
 }
 
 const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
 
 /**
  * The changed paths in pre-order (a directory before its contents), sorted by name within a
- * directory. `lowers` are the image's layer dirs, top first.
+ * directory. `lowers` are the image's layer dirs, top first. With `capabilities` (for packLayer),
+ * regular files carry their file capability; the same python3 that reads the opaque markers
+ * reads them.
  */
-export async function upperChanges(upper: string, lowers: readonly string[]): Promise<UpperEntry[]> {
+export async function upperChanges(upper: string, lowers: readonly string[], o: { capabilities?: boolean } = {}): Promise<UpperEntry[]> {
   const dirs: string[] = [];
+  const files: string[] = [];
   const collect = async (rel: string): Promise<void> => {
     for (const name of (await readdir(join(upper, rel))).sort()) {
       const r = `${rel}/${name}`;
@@ -51,11 +55,13 @@ export async function upperChanges(upper: string, lowers: readonly string[]): Pr
       if (st.isDirectory()) {
         dirs.push(r);
         await collect(r);
+      } else if (o.capabilities === true && st.isFile()) {
+        files.push(r);
       }
     }
   };
   await collect('');
-  const opaque = await opaqueDirs(upper, dirs);
+  const { opaque, capabilities } = await readUpperXattrs(upper, dirs, files);
   const inLower = async (rel: string): Promise<Stats | undefined> => {
     for (const l of lowers) {
       const st = await lstatOrUndefined(join(l, rel));
@@ -79,6 +85,8 @@ export async function upperChanges(upper: string, lowers: readonly string[]): Pr
       const lower = await inLower(path);
       const isOpaque = st.isDirectory() && opaque.has(path);
       const e: UpperEntry = { path, kind: lower === undefined ? ChangeKind.Added : ChangeKind.Modified, stat: st, opaque: isOpaque };
+      const capability = capabilities.get(path);
+      if (capability !== undefined && st.isFile()) e.capability = capability;
       if (!st.isDirectory()) {
         out.push(e);
         any = true;
@@ -98,23 +106,25 @@ export async function upperChanges(upper: string, lowers: readonly string[]): Pr
   return out;
 }
 
-/** Directories of `upper` (relative `/a/b`) carrying overlayfs's opaque xattr; one python3 for all. */
-async function opaqueDirs(upper: string, dirs: readonly string[]): Promise<Set<string>> {
-  if (dirs.length === 0) return new Set();
-  const script =
-    'import json,os,sys\nroot=sys.argv[1]\nout=[]\nfor d in json.load(sys.stdin):\n' +
-    '  try:\n    v=os.getxattr(root+d,"trusted.overlay.opaque",follow_symlinks=False)\n  except OSError:\n    continue\n' +
-    '  if v==b"y": out.append(d)\nprint(json.dumps(out))\n';
-  try {
-    const child = execFileP('/usr/bin/python3', ['-I', '-S', '-c', script, upper], { maxBuffer: 64 * 1024 * 1024 });
-    child.child.stdin?.end(JSON.stringify(dirs));
-    return new Set(JSON.parse((await child).stdout) as string[]);
-  } catch (err) {
-    throw new System(`reading overlay xattrs under ${upper}: ${(err as { stderr?: string }).stderr ?? String(err)}`, { cause: err });
-  }
+/**
+ * Which of `dirs` carry overlayfs's opaque marker and which of `files` a file capability (paths
+ * relative to `upper`, `/a/b`): one python3 for both, since Node has no getxattr.
+ */
+async function readUpperXattrs(upper: string, dirs: readonly string[], files: readonly string[]): Promise<{ opaque: Set<string>; capabilities: Map<string, Buffer> }> {
+  const values = await readXattrs([...dirs.map((d) => [upper + d, OPAQUE_XATTR] as const), ...files.map((f) => [upper + f, CAPABILITY_XATTR] as const)]);
+  const opaque = new Set(dirs.filter((_, i) => values[i]?.toString() === 'y'));
+  const capabilities = new Map<string, Buffer>();
+  files.forEach((f, i) => {
+    const v = values[dirs.length + i];
+    if (v !== undefined) capabilities.set(f, portableCapability(v));
+  });
+  return { opaque, capabilities };
 }
 
-/** Writes the layer tar for `changes` (from upperChanges) into `p`; resolves the number of entries. */
+/**
+ * Writes the layer tar for `changes` (from upperChanges with `capabilities`, or files lose theirs)
+ * into `p`; resolves the number of entries.
+ */
 export async function packLayer(p: Pack, upper: string, changes: readonly UpperEntry[]): Promise<number> {
   const links = new Map<string, string>();
   let n = 0;
@@ -125,7 +135,7 @@ export async function packLayer(p: Pack, upper: string, changes: readonly UpperE
       const wh = slash < 0 ? `.wh.${name}` : `${name.slice(0, slash)}/.wh.${name.slice(slash + 1)}`;
       await entry(p, { name: wh, type: 'file', size: 0, mode: 0o600, mtime: new Date(0) }, Buffer.alloc(0));
     } else {
-      await addEntry(p, join(upper, name), name, c.stat!, links);
+      await addEntry(p, join(upper, name), name, c.stat!, { links, xattrs: xattrsOf(c.capability) });
       if (c.opaque) await entry(p, { name: `${name}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o600, mtime: new Date(0) }, Buffer.alloc(0));
     }
     n++;

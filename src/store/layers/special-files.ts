@@ -10,6 +10,7 @@
 import { spawn, execFile, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { NotImplemented, System, isErrno } from '../../errdefs/index.js';
+import { lookPath } from '../../util/exec.js';
 
 export interface DeviceNode {
   type: 'char' | 'block' | 'fifo';
@@ -29,7 +30,8 @@ export interface SpecialFiles {
 
 /** python3 if it can be started, else one external process per operation. */
 export function createSpecialFiles(opts: { python?: string } = {}): SpecialFiles {
-  const python = pythonSpecialFiles(opts.python ?? 'python3');
+  // The system's python3 by path: a version manager's shim in PATH (pyenv's) costs ~180 ms a start.
+  const python = pythonSpecialFiles(opts.python ?? lookPath('python3'));
   const fallback = execSpecialFiles();
   let useFallback = false;
   const run = async (op: (impl: SpecialFiles) => Promise<void>): Promise<void> => {
