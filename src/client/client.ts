@@ -143,8 +143,12 @@ export class EngineClient {
     return this.#json({ method: 'GET', path: '/system/df' });
   }
 
+  /**
+   * Follow the daemon's event stream until it ends or `signal` aborts. `onSubscribed` runs once
+   * the daemon has answered, i.e. is subscribed: events from then on reach `onEvent`.
+   */
   async events(
-    o: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal },
+    o: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal; onSubscribed?: () => void },
     onEvent: (e: EventMessage) => void,
   ): Promise<void> {
     const res = await this.raw({
@@ -153,6 +157,7 @@ export class EngineClient {
       query: { since: o.since, until: o.until, filters: o.filters && o.filters.size > 0 ? encodeFilters(o.filters) : undefined },
       signal: o.signal,
     });
+    o.onSubscribed?.();
     try {
       for await (const e of jsonLines<EventMessage>(res.body)) onEvent(e);
     } catch (err) {

@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse, HostConfig,
@@ -766,29 +767,29 @@ export class ContainerService {
   }
 
   /**
-   * One stats reading (then one per second while `stream`), written through `send` until the
-   * container stops or `signal` aborts.
+   * One stats reading (then one per second while `stream`), written through `send` until
+   * `signal` aborts. As moby's stats collector: a container that is not running streams empty
+   * readings (name and ID only) for as long as it exists, and the stream ends when it is removed.
    */
   async stats(ref: string, o: { stream: boolean; oneShot: boolean; signal?: AbortSignal; send: (s: StatsResponse) => Promise<void> }): Promise<void> {
     const c = this.#o.store.get(ref);
     const aborted = (): boolean => o.signal?.aborted === true;
     for (;;) {
       const cur = this.#o.store.find(c.ID);
-      const running = cur !== undefined && isRunning(cur) && cur.State.Pid > 0;
+      if (cur === undefined) return;
+      const running = isRunning(cur) && cur.State.Pid > 0;
       const s = running
-        ? await this.#stats.read({ id: c.ID, name: c.Name, pid: cur.State.Pid, firstDelayMs: o.oneShot ? 0 : 100, hostNetwork: c.HostConfig.NetworkMode === 'host' })
-        : emptyStats(c.Name, c.ID);
+        ? await this.#stats.read({ id: c.ID, name: cur.Name, pid: cur.State.Pid, firstDelayMs: o.oneShot ? 0 : 100, hostNetwork: cur.HostConfig.NetworkMode === 'host' })
+        : emptyStats(cur.Name, c.ID);
       if (!running) this.#stats.forget(c.ID);
       await o.send(s);
-      if (!o.stream || !running || aborted()) return;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 1000);
-        o.signal?.addEventListener('abort', () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
-      });
-      if (aborted()) return;
+      if (!o.stream || aborted()) return;
+      try {
+        await sleep(1000, undefined, { signal: o.signal });
+      } catch (err) {
+        if (aborted()) return;
+        throw err;
+      }
     }
   }
 

@@ -1,16 +1,22 @@
 /**
- * `stats` (docker/cli cli/command/container/stats.go, stats_helpers.go, formatter/stats.go): the
+ * `stats` (docker/cli cli/command/container/stats.go, stats_helpers.go, formatter_stats.go): the
  * daemon's stats JSON turned into docker's columns (CPU %, MEM USAGE / LIMIT, NET I/O …); with
- * --no-stream one table, otherwise redrawn every second until interrupted.
+ * --no-stream one table, otherwise redrawn every 500 ms until interrupted.
+ *
+ * Without container arguments the table follows the daemon: it starts from the container list
+ * and the container events (subscribed to first, so no start is missed) add the containers that
+ * start (with -a also those created) and drop those that die (without -a). As docker 28, -a never
+ * drops a row: a removed container's row stays, its numbers `--`.
  *
  * @module
  */
-import { jsonLines } from '../../../client/client.js';
-import { containerList, containerStats } from '../../../client/containers.js';
-import { messageOf } from '../../../errdefs/index.js';
-import { defineCommand, type CliContext } from '../../command.js';
-import { daemonError } from '../../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventMessage } from '../../../api/types.js';
+import type { EngineClient } from '../../../client/client.js';
+import { containerList } from '../../../client/containers.js';
+import { defineCommand } from '../../command.js';
 import { renderFormat } from '../../format/render.js';
+import { collectStats, type CollectedStats } from './stats-collect.js';
 import { bytesSize, humanSizeWithPrecision, truncateId } from '../../format/units.js';
 import { sprintf, Float64 } from '../../../template/index.js';
 import { FORMAT_HELP } from './ps.js';
@@ -61,7 +67,7 @@ export interface StatsRow {
 const pct = (v: number): string => `${sprintf('%.2f', [new Float64(v)])}%`;
 
 /** One row from one stats sample (docker's calculateCPUPercentUnix, calculateMemUsageUnixNoCache …). */
-export function statsRow(container: string, s: StatsJson, o: { trunc: boolean }): StatsRow {
+export function statsRow(container: string, s: StatsJson, o: { trunc: boolean; invalid?: boolean }): StatsRow {
   const cpu = s.cpu_stats;
   const pre = s.precpu_stats;
   let cpuPercent = 0;
@@ -92,7 +98,7 @@ export function statsRow(container: string, s: StatsJson, o: { trunc: boolean })
     else if (op === 'write') write += e.value;
   }
   const id = s.id ?? '';
-  return {
+  const row = {
     BlockIO: `${humanSizeWithPrecision(read, 3)} / ${humanSizeWithPrecision(write, 3)}`,
     CPUPerc: pct(cpuPercent),
     Container: container,
@@ -103,12 +109,37 @@ export function statsRow(container: string, s: StatsJson, o: { trunc: boolean })
     NetIO: `${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}`,
     PIDs: String(s.pids_stats?.current ?? 0),
   };
+  if (!o.invalid) return row;
+  // The numbers are unknown (no sample yet, an error, a removed container): docker prints `--`.
+  return { ...row, BlockIO: '--', CPUPerc: '--', MemPerc: '--', MemUsage: '-- / --', NetIO: '--', PIDs: '--' };
 }
 
-async function oneSample(ctx: CliContext, name: string): Promise<StatsJson> {
-  const body = await containerStats(ctx.client(), name, { stream: false });
-  for await (const s of jsonLines<StatsJson>(body)) return s;
-  throw new Error(`no stats for ${name}`);
+/**
+ * What one redraw writes: docker 28's bytes. Its buffer holds the cursor-home sequence and the
+ * table, and it then appends that same text again line by line, each line followed by " " and
+ * erase-to-end-of-line, and ends with erase-below. A terminal shows the table once; the same
+ * bytes keep output piped from either CLI alike.
+ */
+export function redrawFrame(table: string): string {
+  const text = `\x1b[H${table}`;
+  return `${text}${text.split('\n').map((line) => `${line} \x1b[K\n`).join('')}\x1b[J`;
+}
+
+/** docker's container-event handlers: which events add a row and which drop one. */
+function followEvents(
+  client: EngineClient,
+  o: { all: boolean; signal: AbortSignal; add: (id: string) => void; remove: (id: string) => void },
+): { subscribed: Promise<void>; ended: Promise<void> } {
+  let onSubscribed!: () => void;
+  const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
+  const onEvent = (e: EventMessage): void => {
+    const id = e.Actor.ID.slice(0, 12);
+    if (id === '') return;
+    if (e.Action === 'start' || (e.Action === 'create' && o.all)) o.add(id);
+    else if (e.Action === 'die' && !o.all) o.remove(id);
+  };
+  const ended = client.events({ filters: new Map([['type', ['container']]]), signal: o.signal, onSubscribed }, onEvent);
+  return { subscribed, ended };
 }
 
 export const statsCommand = defineCommand({
@@ -124,47 +155,70 @@ export const statsCommand = defineCommand({
   ] as const,
   async run(ctx, v, args) {
     const format = v.format === '' || v.format === 'table' ? DEFAULT_FORMAT : v.format;
-    let names = args;
-    if (names.length === 0) names = (await containerList(ctx.client(), { all: v.all })).map((c) => c.Id);
-    const render = (rows: StatsRow[]): string => renderFormat({ format, items: rows, headers: STATS_HEADERS });
-    if (v['no-stream']) {
-      const rows: StatsRow[] = [];
-      const errors: string[] = [];
-      for (const n of names) {
-        try {
-          rows.push(statsRow(n, await oneSample(ctx, n), { trunc: !v['no-trunc'] }));
-        } catch (err) {
-          errors.push(daemonError(err) ?? messageOf(err));
-        }
-      }
-      if (errors.length > 0) {
-        ctx.io.stderr.write(`${errors.join('\n')}\n`);
-        return 1;
-      }
-      ctx.io.stdout.write(render(rows));
-      return 0;
-    }
-    const latest = new Map<string, StatsRow>(names.map((n) => [n, statsRow(n, {}, { trunc: true })]));
+    const stream = !v['no-stream'];
+    const client = ctx.client();
+    // Rows in the order they came: the list's, then each event's; a dropped row's request ends.
+    const rows = new Map<string, CollectedStats>();
+    const add = (container: string): void => {
+      if (!rows.has(container)) rows.set(container, collectStats(client, container, { stream }));
+    };
+    const remove = (container: string): void => {
+      rows.get(container)?.stop();
+      rows.delete(container);
+    };
     const abort = new AbortController();
     const stop = (): void => abort.abort();
     process.once('SIGINT', stop);
-    const tty = (ctx.io.stdout as { isTTY?: boolean }).isTTY === true;
-    const readers = names.map(async (n) => {
-      const body = await containerStats(ctx.client(), n, { stream: true, signal: abort.signal });
-      for await (const s of jsonLines<StatsJson>(body)) latest.set(n, statsRow(n, s, { trunc: !v['no-trunc'] }));
-    });
-    const failed = Promise.allSettled(readers);
+    let events: Promise<void> | undefined;
+    let eventsEnded = false;
     try {
-      while (!abort.signal.aborted) {
-        await new Promise((r) => setTimeout(r, 1000));
-        if (abort.signal.aborted) break;
-        ctx.io.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${render([...latest.values()])}`);
+      if (args.length === 0) {
+        const follow = followEvents(client, { all: v.all, signal: abort.signal, add, remove });
+        // As docker, a daemon that goes away (its event stream cut) ends the command after one
+        // more redraw, with no error; a failure to subscribe is reported by the race below.
+        events = follow.ended.then(
+          () => void (eventsEnded = true),
+          () => void (eventsEnded = true),
+        );
+        // Subscribed before listing, so that a container starting in between is not missed.
+        await Promise.race([follow.subscribed, follow.ended]);
+        for (const c of await containerList(client, { all: v.all })) add(c.Id.slice(0, 12));
+        await Promise.all([...rows.values()].map((r) => r.first));
+      } else {
+        for (const name of args) add(name);
+        await Promise.all([...rows.values()].map((r) => r.first));
+        const errors = [...rows.values()].flatMap((r) => (r.error === undefined ? [] : [r.error]));
+        if (errors.length > 0) {
+          ctx.io.stderr.write(`${errors.join('\n')}\n`);
+          return 1;
+        }
       }
+      const table = (): string =>
+        renderFormat({
+          format,
+          items: [...rows.values()].map((r) => statsRow(r.container, r.sample ?? {}, { trunc: !v['no-trunc'], invalid: r.invalid })),
+          headers: STATS_HEADERS,
+        });
+      if (!stream) {
+        ctx.io.stdout.write(table());
+        return 0;
+      }
+      while (!abort.signal.aborted) {
+        try {
+          await sleep(500, undefined, { signal: abort.signal });
+        } catch (err) {
+          if (abort.signal.aborted) break;
+          throw err;
+        }
+        ctx.io.stdout.write(redrawFrame(table()));
+        if (eventsEnded) break;
+      }
+      return 0;
     } finally {
       process.off('SIGINT', stop);
       abort.abort();
-      await failed;
+      for (const r of rows.values()) r.stop();
+      await events;
     }
-    return 0;
   },
 });
