@@ -326,9 +326,10 @@ async function main(): Promise<number> {
     const results: CaseResult[] = [];
     for (const b of selected) {
       const runs = args.runs ?? b.runs ?? 7;
-      process.stdout.write(`${b.name}: ${runs} runs per side${args.warmup ? ` after ${args.warmup} warm-up` : ''} …`);
+      const warmup = Math.min(args.warmup, b.maxWarmup ?? args.warmup);
+      process.stdout.write(`${b.name}: ${runs} runs per side${warmup ? ` after ${warmup} warm-up` : ''} …`);
       const c0 = performance.now();
-      const r = await runBenchmark(b, ctx, { runs, warmup: args.warmup, memory });
+      const r = await runBenchmark(b, ctx, { runs, warmup, memory });
       results.push(r);
       process.stdout.write(` ${((performance.now() - c0) / 1000).toFixed(1)} s\n`);
       for (const side of SIDES) {

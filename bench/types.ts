@@ -48,6 +48,8 @@ export interface Benchmark {
   description: string;
   /** Default repetitions per side (overridden by --runs). */
   runs?: number;
+  /** Unmeasured runs per side first, when fewer than --warmup (cases whose one run takes minutes). */
+  maxWarmup?: number;
   /** The docker side talks to dockerd (default true); false when it runs against estibad too. */
   needsDockerd?: boolean;
   /** `sync` (untimed) before every measured run, so neither side pays for the other's writeback. */
