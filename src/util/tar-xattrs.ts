@@ -15,7 +15,7 @@ export const PAX_XATTR_PREFIX = 'SCHILY.xattr.';
 const USTAR_NAME_MAX = 100;
 
 /** One `"<len> <key>=<value>\n"` record; `len` counts the whole record, its own digits included. */
-function paxRecord(key: string, value: Uint8Array): Buffer {
+export function paxRecord(key: string, value: Uint8Array): Buffer {
   const rest = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
   let len = rest.length + 1;
   while (String(len).length + rest.length !== len) len++;
@@ -70,7 +70,12 @@ export function withXattrs(p: Pack, header: TarHeader, xattrs: ReadonlyMap<strin
     out.linkname = placeholder(header.linkname);
   }
   for (const [name, value] of [...xattrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) records.push(paxRecord(PAX_XATTR_PREFIX + name, value));
-  const body = Buffer.concat(records);
-  p.push(Buffer.concat([paxHeaderBlock(body.length, header.mtime ?? new Date(0)), body, Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK)]));
+  p.push(paxExtendedHeader(records, header.mtime ?? new Date(0)));
   return out;
+}
+
+/** A whole PAX extended header ('x') entry for `records` (see paxRecord): its block, the records, the padding. */
+export function paxExtendedHeader(records: readonly Buffer[], mtime = new Date(0)): Buffer {
+  const body = Buffer.concat(records);
+  return Buffer.concat([paxHeaderBlock(body.length, mtime), body, Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK)]);
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { paxExtendedHeader, paxRecord } from '../../util/tar-xattrs.js';
 
 export type TarEntry = [header: Partial<tar.Header> & { name: string }, data?: string | Buffer];
 
@@ -22,30 +23,7 @@ export async function packTar(entries: TarEntry[]): Promise<Buffer> {
  * text only); it applies to the entry that follows it.
  */
 export function rawPaxHeader(records: Array<[key: string, value: Buffer]>): Buffer {
-  const body = Buffer.concat(
-    records.map(([key, value]) => {
-      const rest = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
-      let len = rest.length + 1;
-      while (String(len).length + rest.length !== len) len++;
-      return Buffer.concat([Buffer.from(String(len)), rest]);
-    }),
-  );
-  const header = Buffer.alloc(512);
-  header.write('PaxHeader', 0);
-  header.write('0000644\0', 100);
-  header.write('0000000\0', 108);
-  header.write('0000000\0', 116);
-  header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
-  header.write('00000000000\0', 136);
-  header.write('        ', 148);
-  header.write('x', 156);
-  header.write('ustar\0', 257);
-  header.write('00', 263);
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  const padding = Buffer.alloc((512 - (body.length % 512)) % 512);
-  return Buffer.concat([header, body, padding]);
+  return paxExtendedHeader(records.map(([key, value]) => paxRecord(key, value)));
 }
 
 /** The buffer as a stream of `size`-byte chunks (exercises parsing across chunk boundaries). */
