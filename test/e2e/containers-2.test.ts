@@ -60,7 +60,9 @@ test('exec: output, exit codes, -e and -w, -d, -i with piped stdin, a missing co
 
 const ptyEnv = (): NodeJS.ProcessEnv => ({ ...envWithoutDocker(), DOCKER_HOST: s.d.host, DOCKER_CONFIG: join(s.work, 'docker-config'), TERM: 'xterm' });
 
-test('run -it through a pseudo-terminal: the shell gets the window size, follows resizes, exits with its code', async () => {
+test('run -it through a pseudo-terminal: the shell gets the window size, follows resizes, exits with its code', async (t) => {
+  // A failure here must not leave tty1 behind for the later tests that count containers.
+  t.after(() => docker('rm', '-f', 'tty1'));
   const r = await runInPty(['docker', 'run', '-it', '--name', 'tty1', 'busybox', 'sh'], {
     env: ptyEnv(),
     rows: 30,
@@ -84,7 +86,8 @@ test('run -it through a pseudo-terminal: the shell gets the window size, follows
   await ok('rm', 'tty1');
 });
 
-test('ctrl-p ctrl-q detaches from run -it and leaves the container running; attach and exec -it reach it again', async () => {
+test('ctrl-p ctrl-q detaches from run -it and leaves the container running; attach and exec -it reach it again', async (t) => {
+  t.after(() => docker('rm', '-f', 'tty2'));
   const r = await runInPty(['docker', 'run', '-it', '--name', 'tty2', 'busybox', 'sh'], {
     env: ptyEnv(),
     steps: [{ expect: '# ' }, { send: 'echo before\r' }, { expect: 'before' }, { send: '\x10\x11' }],
