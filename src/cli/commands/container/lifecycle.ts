@@ -12,12 +12,15 @@ import {
 import { defineCommand, type CliContext } from '../../command.js';
 import { daemonError } from '../../errors.js';
 
-/** Runs `act` on each name; returns docker's exit code (1 when any failed). */
+/**
+ * Runs `act` on each name; returns docker's exit code (1 when any failed). `notFailed` errors are
+ * printed without failing; `ignored` ones are neither printed nor failures (`network rm -f`).
+ */
 export async function forEach(
   ctx: CliContext,
   names: readonly string[],
   act: (name: string) => Promise<string | undefined | void>,
-  o: { notFailed?: (err: unknown) => boolean } = {},
+  o: { notFailed?: (err: unknown) => boolean; ignored?: (err: unknown) => boolean } = {},
 ): Promise<number> {
   let failed = false;
   for (const n of names) {
@@ -25,6 +28,7 @@ export async function forEach(
       const out = await act(n);
       ctx.io.stdout.write(`${out ?? n}\n`);
     } catch (err) {
+      if (o.ignored?.(err)) continue;
       ctx.io.stderr.write(`${daemonError(err) ?? messageOf(err)}\n`);
       if (!o.notFailed?.(err)) failed = true;
     }

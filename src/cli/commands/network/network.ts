@@ -5,6 +5,7 @@ import { defineCommand } from '../../command.js';
 import { daemonError } from '../../errors.js';
 import { parseFilterFlags } from '../../filters.js';
 import { inspectEach, printFormatted } from '../../render.js';
+import { forEach } from '../container/lifecycle.js';
 import { confirm } from '../image/prune.js';
 
 /** `key=value` pairs of repeated flags (`--label`, `--opt`, `--aux-address`). */
@@ -151,20 +152,7 @@ export const networkRm = defineCommand({
   description: 'Remove one or more networks',
   minArgs: 1,
   flags: [{ name: 'force', short: 'f', type: 'bool', description: 'Do not error if the network does not exist' }],
-  async run(ctx, v, args) {
-    let failed = false;
-    for (const n of args) {
-      try {
-        await ctx.client().networkRemove(n);
-        ctx.io.stdout.write(`${n}\n`);
-      } catch (err) {
-        if (v.force && isNotFound(err)) continue;
-        failed = true;
-        ctx.io.stderr.write(`${daemonError(err) ?? messageOf(err)}\n`);
-      }
-    }
-    return failed ? 1 : 0;
-  },
+  run: (ctx, v, args) => forEach(ctx, args, (n) => ctx.client().networkRemove(n), { ignored: (err) => v.force && isNotFound(err) }),
 });
 
 export const networkPrune = defineCommand({
